@@ -380,7 +380,7 @@ def build_order(
                     "discount_application_index": line_app_index[i],
                 }
             )
-        if order_app_index is not None and order_share[i].shop > 0:
+        if order_app_index is not None and order_share[i] != _NIL:
             allocations.append(
                 {
                     "amount": money(order_share[i].shop),

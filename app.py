@@ -1,0 +1,102 @@
+"""Kanta's application factory. Nothing happens at import: ``create_app()`` builds the app.
+
+gunicorn 'app:create_app()'        production (or the demo when no credentials are set)
+python app.py                      development server
+flask --app app db upgrade         create or upgrade the schema
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    from plugin.settings import ConfigError, load_settings
+
+    app = Flask(__name__, instance_relative_config=True)
+    config = dict(test_config or {})
+    env: Mapping[str, str] = config.pop("KANTA_ENV", os.environ)
+    app.config.update(config)
+    instance_path = Path(app.instance_path)
+    try:
+        settings = load_settings(env, instance_path)
+    except ConfigError as error:
+        # One line, no stack trace: a bad deploy should say exactly what is missing.
+        sys.stderr.write(f"kanta: configuration error: {error}\n")
+        sys.stderr.flush()
+        raise SystemExit(1) from None
+
+    configure_logging(app)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes
+    register_extensions(app, settings, config)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    if settings.demo:
+        from plugin.demo import mount_devstore
+
+        mount_devstore(app)
+        app.logger.warning(
+            "Kanta is running in DEMO mode against the local demo store (no Shopify "
+            "credentials set). Open %s/devstore/",
+            settings.app_url,
+        )
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> None:
+    from plugin.crypto import TokenCipher
+    from plugin.db import Database
+    from plugin.jobs import build_job_queue
+    from plugin.runtime import Kanta, init_app
+    from plugin.shopify.gateway import ShopifyGateway
+
+    db = Database(settings.database_url)
+    cipher = TokenCipher(settings.token_encryption_key)
+    shopify = ShopifyGateway(settings, transport=config.get("SHOPIFY_TRANSPORT"))
+    kanta = Kanta(settings=settings, db=db, cipher=cipher, shopify=shopify, jobs=None)  # type: ignore[arg-type]
+    if "CLOCK" in config:
+        kanta.clock = config["CLOCK"]
+    kanta.jobs = build_job_queue(kanta, eager=bool(app.testing))
+    init_app(app, kanta)
+
+
+def register_blueprints(app: Flask) -> None:
+    from plugin.admin_api import bp as admin_api
+    from plugin.app_home import bp as app_home
+    from webhooks import bp as webhooks
+
+    app.register_blueprint(webhooks)
+    app.register_blueprint(app_home)
+    app.register_blueprint(admin_api)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from plugin.http import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from plugin.cli import register_cli
+
+    register_cli(app)
+
+
+if __name__ == "__main__":
+    port = int(os.environ.get("PORT", "5000"))
+    create_app().run(host="127.0.0.1", port=port, threaded=True)

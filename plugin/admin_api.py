@@ -1,0 +1,93 @@
+"""JSON APIs behind the embedded admin, under ``/api/admin`` (App Bridge session tokens)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, make_response, request
+from sqlalchemy import select
+
+from .auth import admin_caller, installed_shop
+from .ledger import program_of
+from .models import Customer, LedgerEntry
+from .runtime import kanta
+
+bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
+
+MAX_ENTRIES = 200
+
+
+@bp.get("/members/<customer_id>")
+def member(customer_id: str) -> Any:
+    caller = admin_caller()
+    if not customer_id.isdigit() or not 0 < int(customer_id) < 2**63:
+        abort(make_response({"error": "customer id must be a Shopify customer id"}, 404))
+    k = kanta()
+    with k.db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        customer = session.scalars(
+            select(Customer).where(
+                Customer.shop_id == shop.id, Customer.shopify_customer_id == int(customer_id)
+            )
+        ).one_or_none()
+        if customer is None:
+            abort(make_response({"error": "no such member in this shop"}, 404))
+        try:
+            limit = min(max(int(request.args.get("limit", MAX_ENTRIES)), 1), MAX_ENTRIES)
+        except ValueError:
+            limit = MAX_ENTRIES
+        entries = list(
+            session.scalars(
+                select(LedgerEntry)
+                .where(LedgerEntry.shop_id == shop.id, LedgerEntry.customer_id == customer.id)
+                .order_by(LedgerEntry.id.desc())
+                .limit(limit)
+            )
+        )
+        program = program_of(shop)
+        tier = program.tier_for(customer.tier_points)
+        next_tier = program.next_tier(customer.tier_points)
+        return jsonify(
+            {
+                "customer_id": str(customer.shopify_customer_id),
+                "email": customer.email,
+                "first_name": customer.first_name,
+                "last_name": customer.last_name,
+                "member": customer.is_member,
+                "member_since": _iso(customer.member_since),
+                "points": customer.points_balance,
+                "pending_points": customer.pending_points,
+                "tier_points": customer.tier_points,
+                "tier": {
+                    "key": tier.key,
+                    "name": tier.name,
+                    "multiplier": str(tier.multiplier),
+                },
+                "next_tier": (
+                    {
+                        "name": next_tier.name,
+                        "points_needed": next_tier.threshold - customer.tier_points,
+                    }
+                    if next_tier
+                    else None
+                ),
+                "entries": [
+                    {
+                        "id": str(e.id),
+                        "kind": e.kind,
+                        "source": e.source,
+                        "points": e.points,
+                        "pending_points": e.pending_points,
+                        "order_id": str(e.shopify_order_id) if e.shopify_order_id else None,
+                        "reason": e.reason,
+                        "details": e.details,
+                        "created_at": e.created_at.isoformat(),
+                    }
+                    for e in entries
+                ],
+            }
+        )
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None

@@ -1,0 +1,238 @@
+"""Uninstall and the three mandatory compliance topics. All four are idempotent.
+
+- ``app/uninstalled``: the shop is marked uninstalled and its tokens are deleted; its program and
+  members stay, so reinstalling brings them back (until ``shop/redact``).
+- ``shop/redact`` (48 h after uninstall): every row of the shop is deleted.
+- ``customers/redact``: the customer's personal data and preferences are erased. Their ledger
+  entries stay only as anonymous totals: the customer row loses its Shopify id, email and names,
+  entries lose their free-text details, and their orders are unlinked from them.
+- ``customers/data_request``: everything held on the customer is gathered into an export the
+  merchant downloads from the admin (Shopify expects the merchant to answer the customer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from .models import (
+    Customer,
+    CustomerPreference,
+    DataExport,
+    LedgerEntry,
+    Order,
+    OrderEvent,
+    Redemption,
+    Reward,
+    Shop,
+    WebhookReceipt,
+)
+
+
+def mark_uninstalled(session: Session, shop: Shop, now: datetime) -> None:
+    if shop.uninstalled_at is None:
+        shop.uninstalled_at = now
+    shop.access_token_enc = None
+    shop.access_token_expires_at = None
+    shop.refresh_token_enc = None
+    shop.refresh_token_expires_at = None
+
+
+def redact_shop(session: Session, shop: Shop) -> None:
+    # Children first: SQLite may run without ON DELETE CASCADE support in old files.
+    for model in (
+        WebhookReceipt,
+        DataExport,
+        Redemption,
+        Reward,
+        CustomerPreference,
+        LedgerEntry,
+        OrderEvent,
+        Order,
+        Customer,
+    ):
+        session.execute(delete(model).where(model.shop_id == shop.id))
+    session.delete(shop)
+
+
+def _customer_for(session: Session, shop: Shop, payload: Mapping[str, Any]) -> Customer | None:
+    raw = payload.get("customer")
+    if not isinstance(raw, Mapping):
+        return None
+    customer_id = raw.get("id")
+    if isinstance(customer_id, int) and not isinstance(customer_id, bool):
+        found: Customer | None = session.scalars(
+            select(Customer)
+            .where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
+            .with_for_update()
+        ).one_or_none()
+        if found is not None:
+            return found
+    email = raw.get("email")
+    if isinstance(email, str) and email:
+        # Some payloads carry only an email (documented); match it exactly.
+        by_email: Customer | None = session.scalars(
+            select(Customer)
+            .where(Customer.shop_id == shop.id, Customer.email == email)
+            .order_by(Customer.id)
+            .limit(1)
+        ).first()
+        return by_email
+    return None
+
+
+def redact_customer(
+    session: Session, shop: Shop, payload: Mapping[str, Any], now: datetime
+) -> None:
+    customer = _customer_for(session, shop, payload)
+    if customer is None:
+        return  # never held, or already redacted: nothing to do
+    session.execute(
+        delete(CustomerPreference).where(
+            CustomerPreference.shop_id == shop.id, CustomerPreference.customer_id == customer.id
+        )
+    )
+    if customer.shopify_customer_id is not None:
+        session.execute(
+            delete(DataExport).where(
+                DataExport.shop_id == shop.id,
+                DataExport.shopify_customer_id == customer.shopify_customer_id,
+            )
+        )
+    session.execute(
+        update(LedgerEntry)
+        .where(LedgerEntry.shop_id == shop.id, LedgerEntry.customer_id == customer.id)
+        .values(details={}, reason=None, actor=None)
+    )
+    session.execute(
+        update(Redemption)
+        .where(Redemption.shop_id == shop.id, Redemption.customer_id == customer.id)
+        .values(details={}, discount_code=None)
+    )
+    session.execute(
+        update(Order)
+        .where(Order.shop_id == shop.id, Order.customer_id == customer.id)
+        .values(
+            customer_id=None,
+            payment_gateway=None,
+            payment_method_name=None,
+            delivery_title=None,
+            delivery_code=None,
+        )
+    )
+    customer.shopify_customer_id = None
+    customer.email = None
+    customer.first_name = None
+    customer.last_name = None
+    customer.marketing_consent = None
+    customer.consent_updated_at = None
+    customer.is_member = False
+    customer.redacted_at = now
+
+
+def prepare_data_export(
+    session: Session, shop: Shop, payload: Mapping[str, Any], now: datetime
+) -> None:
+    request_info = payload.get("data_request")
+    request_id = request_info.get("id") if isinstance(request_info, Mapping) else None
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        from .loyalty.orders import PayloadError
+
+        raise PayloadError("data_request.id must be a Shopify id")
+    customer = _customer_for(session, shop, payload)
+    raw_customer = payload.get("customer")
+    shopify_id = raw_customer.get("id") if isinstance(raw_customer, Mapping) else None
+    export = _export_for(session, shop, customer, now)
+    export["data_request_id"] = request_id
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(DataExport)
+        .values(
+            shop_id=shop.id,
+            data_request_id=request_id,
+            shopify_customer_id=shopify_id if isinstance(shopify_id, int) else None,
+            payload=export,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["shop_id", "data_request_id"])
+    )
+
+
+def _export_for(
+    session: Session, shop: Shop, customer: Customer | None, now: datetime
+) -> dict[str, Any]:
+    if customer is None:
+        return {"prepared_at": now.isoformat(), "held": False, "customer": None}
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.shop_id == shop.id, LedgerEntry.customer_id == customer.id)
+        .order_by(LedgerEntry.id)
+    )
+    orders = session.scalars(
+        select(Order)
+        .where(Order.shop_id == shop.id, Order.customer_id == customer.id)
+        .order_by(Order.id)
+    )
+    preferences = session.scalars(
+        select(CustomerPreference).where(
+            CustomerPreference.shop_id == shop.id, CustomerPreference.customer_id == customer.id
+        )
+    )
+    redemptions = session.scalars(
+        select(Redemption).where(
+            Redemption.shop_id == shop.id, Redemption.customer_id == customer.id
+        )
+    )
+    return {
+        "prepared_at": now.isoformat(),
+        "held": True,
+        "customer": {
+            "shopify_customer_id": str(customer.shopify_customer_id),
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "member": customer.is_member,
+            "member_since": _iso(customer.member_since),
+            "marketing_consent": customer.marketing_consent,
+            "points": customer.points_balance,
+            "pending_points": customer.pending_points,
+            "tier": customer.tier_key,
+        },
+        "ledger": [
+            {
+                "kind": e.kind,
+                "points": e.points,
+                "pending_points": e.pending_points,
+                "order_id": str(e.shopify_order_id) if e.shopify_order_id else None,
+                "reason": e.reason,
+                "created_at": e.created_at.isoformat(),
+            }
+            for e in entries
+        ],
+        "orders": [
+            {
+                "order_id": str(o.shopify_order_id),
+                "name": o.name,
+                "payment_method": o.payment_method_name or o.payment_gateway,
+                "delivery_option": o.delivery_title,
+                "points_awarded": o.awarded_points,
+                "points_reversed": o.reversed_points,
+            }
+            for o in orders
+        ],
+        "preferences": [{"kind": p.kind, "value": p.value} for p in preferences],
+        "redemptions": [
+            {"points": r.points_cost, "code": r.discount_code, "status": r.status}
+            for r in redemptions
+        ],
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,151 @@
+"""Background work: what runs after a commit or on a schedule.
+
+Jobs are plain functions ``job(kanta, **kwargs)`` registered by name. Where they run is
+configuration:
+
+- **in-process** (the embedded default and the tests): after the transaction commits, the job
+  runs on one tracked worker thread owned by the app (eager, in the caller, under tests);
+- **Celery with Redis** (``KANTA_JOBS=celery``, production): the job's name and arguments go to
+  the broker and a ``celery worker`` runs it; ``celery beat`` drives the periodic jobs.
+
+Jobs must be idempotent: Celery delivers at least once and a retry may repeat work.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from .runtime import Kanta
+
+log = logging.getLogger(__name__)
+
+Job = Callable[..., Any]
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str) -> Callable[[Job], Job]:
+    def register(fn: Job) -> Job:
+        JOBS[name] = fn
+        return fn
+
+    return register
+
+
+class JobQueue(Protocol):
+    def enqueue(self, name: str, **kwargs: Any) -> None: ...
+
+    def shutdown(self) -> None: ...
+
+
+class EagerJobs:
+    """Runs each job at once in the caller: deterministic, for tests and CLI commands."""
+
+    def __init__(self, kanta: Kanta) -> None:
+        self._kanta = kanta
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        JOBS[name](self._kanta, **kwargs)
+
+    def shutdown(self) -> None:
+        return None
+
+
+class ThreadJobs:
+    """One tracked daemon thread draining a queue: the embedded default's background worker."""
+
+    def __init__(self, kanta: Kanta) -> None:
+        self._kanta = kanta
+        self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        if name not in JOBS:
+            raise KeyError(name)
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="kanta-jobs", daemon=True)
+                self._thread.start()
+        self._queue.put((name, kwargs))
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            name, kwargs = item
+            try:
+                JOBS[name](self._kanta, **kwargs)
+            except Exception:  # a failed job must not kill the worker; it is logged
+                log.exception("job %s failed", name)
+
+    def join(self) -> None:
+        """Wait until every queued job has run (used by the demo's CLI commands)."""
+        done = threading.Event()
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join()
+        self._thread = None
+        done.set()
+
+    def shutdown(self) -> None:
+        self.join()
+
+
+class CeleryJobs:
+    def __init__(self, kanta: Kanta) -> None:
+        from .celery_app import make_celery
+
+        self._celery = make_celery(kanta)
+
+    @property
+    def celery(self) -> Any:
+        return self._celery
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        self._celery.send_task(f"kanta.{name}", kwargs=kwargs)
+
+    def shutdown(self) -> None:
+        return None
+
+
+def build_job_queue(kanta: Kanta, *, eager: bool) -> JobQueue:
+    if not kanta.settings.run_jobs_in_process:
+        return CeleryJobs(kanta)
+    if eager:
+        return EagerJobs(kanta)
+    return ThreadJobs(kanta)
+
+
+# --- the jobs ------------------------------------------------------------------------------
+
+
+@job("daily")
+def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
+    """Release pending points, expire inactive balances, age tiers: for every installed shop,
+    each shop in its own transaction so one shop's failure cannot block another's."""
+    from . import ledger
+    from .models import Shop
+
+    moment = datetime.fromisoformat(now) if now else kanta.now()
+    totals = {"released": 0, "expired": 0, "tiers_changed": 0}
+    with kanta.db.read() as session:
+        shop_ids = list(session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))))
+    for shop_id in shop_ids:
+        with kanta.db.transaction() as session:
+            shop = session.get(Shop, shop_id)
+            if shop is None:
+                continue
+            totals["released"] += ledger.release_pending_points(session, shop, moment)
+            totals["expired"] += ledger.expire_inactive_points(session, shop, moment)
+            totals["tiers_changed"] += ledger.refresh_tiers(session, shop, moment)
+    log.info("daily jobs done: %s", totals)
+    return totals

@@ -1,0 +1,300 @@
+"""The persistent model: every row belongs to a shop and every query is scoped by it.
+
+Points live in ``ledger_entries``, append-only, one row per change with an idempotency key that
+is unique per shop, so a replayed webhook cannot pay twice. ``customers.points_balance``,
+``pending_points``, ``tier_points`` and ``tier_key`` are projections of the ledger, updated in
+the same transaction as the entries; ``flask ledger verify`` re-sums them.
+
+Shopify ids are 64-bit (``BigInteger``); money is ``Numeric(18, 2)``; every timestamp is stored
+and returned timezone-aware in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+Money = Numeric(18, 2)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on SQLite (which stores naive text) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: JSON}
+
+
+class Shop(Base):
+    __tablename__ = "shops"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    domain: Mapped[str] = mapped_column(String(255), unique=True)
+    shopify_shop_id: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(String(255))
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # Offline access token, encrypted (Fernet). Expiring tokens carry a refresh token.
+    access_token_enc: Mapped[str | None] = mapped_column(Text)
+    access_token_expires_at: Mapped[datetime | None]
+    refresh_token_enc: Mapped[str | None] = mapped_column(Text)
+    refresh_token_expires_at: Mapped[datetime | None]
+    scopes: Mapped[str] = mapped_column(Text, default="")
+    installed_at: Mapped[datetime | None]
+    uninstalled_at: Mapped[datetime | None]
+    # The loyalty program's settings (validated by plugin.loyalty.program.ProgramSettings).
+    program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    program_updated_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_installed(self) -> bool:
+        return self.installed_at is not None and self.uninstalled_at is None
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_customer_id"),
+        Index("ix_customers_shop_email", "shop_id", "email"),
+        Index("ix_customers_shop_points", "shop_id", "points_balance"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    # Null once the customer is redacted: the anonymous totals stay, the identity goes.
+    shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    email: Mapped[str | None] = mapped_column(String(320))
+    first_name: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(255))
+    is_member: Mapped[bool] = mapped_column(Boolean, default=False)
+    member_since: Mapped[datetime | None]
+    marketing_consent: Mapped[bool | None] = mapped_column(Boolean)
+    consent_updated_at: Mapped[datetime | None]
+    # Projections of the ledger (see module docstring).
+    points_balance: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier_key: Mapped[str | None] = mapped_column(String(64))
+    # Last earning or redemption: the clock for inactivity expiry.
+    last_activity_at: Mapped[datetime | None]
+    last_order_at: Mapped[datetime | None]
+    redacted_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Order(Base):
+    """What Kanta knows of one Shopify order, and where its points stand."""
+
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_order_id"),
+        Index("ix_orders_shop_customer", "shop_id", "customer_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    name: Mapped[str | None] = mapped_column(String(64))
+    source_name: Mapped[str | None] = mapped_column(String(64))
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    total_price: Mapped[Decimal | None]
+    # What checkout showed the shopper (the preference feature learns from these).
+    payment_gateway: Mapped[str | None] = mapped_column(String(255))
+    payment_method_name: Mapped[str | None] = mapped_column(String(255))
+    delivery_title: Mapped[str | None] = mapped_column(String(255))
+    delivery_code: Mapped[str | None] = mapped_column(String(255))
+    delivery_kind: Mapped[str | None] = mapped_column(String(32))
+    # Eligible amounts, computed once from the paying payload (see loyalty.orders).
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    eligible_amount: Mapped[Decimal | None]
+    paid_at: Mapped[datetime | None]
+    fulfilled_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    # The award, snapshotted so later program edits never change reversals.
+    # award_status: "waiting" (no paying event yet), "awarded", or "none" (test order, guest,
+    # non-member): refunds of a "none" order have nothing to reverse.
+    award_status: Mapped[str] = mapped_column(String(16), default="waiting")
+    award_note: Mapped[str | None] = mapped_column(String(255))
+    awarded_at: Mapped[datetime | None]
+    earn_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    multiplier: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    awarded_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    reversed_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunded_eligible: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    pending_remaining: Mapped[int] = mapped_column(BigInteger, default=0)
+    available_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class OrderEvent(Base):
+    """A business event of an order (paid, fulfilled, refund, cancellation), kept once.
+
+    Events can arrive in any order; a refund that arrives before its order's award waits here
+    (``applied_at`` null) and is applied when the award is made.
+    """
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "kind", "source_id"),
+        Index("ix_order_events_order", "shop_id", "shopify_order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(16))
+    source_id: Mapped[int] = mapped_column(BigInteger)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    applied_at: Mapped[datetime | None]
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key"),
+        Index("ix_ledger_customer", "shop_id", "customer_id", "id"),
+        Index("ix_ledger_shop_created", "shop_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str] = mapped_column(String(160))
+    # Signed effects on the three projections.
+    points: Mapped[int] = mapped_column(BigInteger, default=0)
+    pending_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    tier_points: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the order behind tier points was awarded: the rolling tier window counts from it.
+    tier_counted_at: Mapped[datetime | None]
+    shopify_order_id: Mapped[int | None] = mapped_column(BigInteger)
+    source_ref: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    reason: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookReceipt(Base):
+    """One row per delivery (``X-Shopify-Webhook-Id``): a redelivery finds it and does nothing."""
+
+    __tablename__ = "webhook_receipts"
+    __table_args__ = (UniqueConstraint("shop_id", "webhook_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    webhook_id: Mapped[str] = mapped_column(String(128))
+    topic: Mapped[str] = mapped_column(String(64))
+    event_id: Mapped[str | None] = mapped_column(String(128))
+    api_version: Mapped[str | None] = mapped_column(String(16))
+    triggered_at: Mapped[datetime | None]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerPreference(Base):
+    """A shopper's explicit choice of payment method or delivery option (issue: checkout)."""
+
+    __tablename__ = "customer_preferences"
+    __table_args__ = (UniqueConstraint("shop_id", "customer_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))  # "payment" | "delivery"
+    value: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Reward(Base):
+    __tablename__ = "rewards"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(255))
+    points_cost: Mapped[int] = mapped_column(BigInteger)
+    reward_type: Mapped[str] = mapped_column(
+        String(32)
+    )  # fixed_amount | percentage | free_shipping
+    value: Mapped[Decimal] = mapped_column(Money)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Redemption(Base):
+    __tablename__ = "redemptions"
+    __table_args__ = (UniqueConstraint("shop_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id", ondelete="SET NULL"))
+    idempotency_key: Mapped[str] = mapped_column(String(160))
+    points_cost: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16))  # pending | issued | failed
+    discount_code: Mapped[str | None] = mapped_column(String(64))
+    shopify_discount_id: Mapped[str | None] = mapped_column(String(128))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class DataExport(Base):
+    """An export prepared for a ``customers/data_request``, for the merchant to download."""
+
+    __tablename__ = "data_exports"
+    __table_args__ = (UniqueConstraint("shop_id", "data_request_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    data_request_id: Mapped[int] = mapped_column(BigInteger)
+    shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

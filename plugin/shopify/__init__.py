@@ -1,0 +1,1 @@
+"""Everything that talks to Shopify goes through this package (via ``shopifyapp``)."""

@@ -9,6 +9,7 @@ import click
 from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from .runtime import Kanta, kanta
@@ -37,7 +38,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(jobs_group)
 
 
-@click.group("db", help="Create or upgrade the database schema (Alembic).")
+@click.group("db", cls=AppGroup, help="Create or upgrade the database schema (Alembic).")
 def db_group() -> None:
     pass
 
@@ -70,7 +71,7 @@ def db_revision(message: str) -> None:
         alembic_command.revision(config, message=message, autogenerate=True)
 
 
-@click.group("shops", help="Installed shops.")
+@click.group("shops", cls=AppGroup, help="Installed shops.")
 def shops_group() -> None:
     pass
 
@@ -100,7 +101,7 @@ def shops_list() -> None:
             click.echo(f"{shop.domain}\t{state}\t{shop.scopes}")
 
 
-@click.group("ledger", help="The points ledger.")
+@click.group("ledger", cls=AppGroup, help="The points ledger.")
 def ledger_group() -> None:
     pass
 
@@ -127,7 +128,7 @@ def ledger_verify() -> None:
     click.echo(f"ledger ok: {customers} customers in {len(shops)} shops match their entries")
 
 
-@click.group("jobs", help="Background jobs, run now.")
+@click.group("jobs", cls=AppGroup, help="Background jobs, run now.")
 def jobs_group() -> None:
     pass
 

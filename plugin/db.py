@@ -66,10 +66,10 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A read-only session (no commit)."""
+        """A session that never commits; closing it ends its transaction and keeps loaded rows
+        usable (detached) by the caller."""
         with self.sessions() as session:
             yield session
-            session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

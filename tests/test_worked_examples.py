@@ -1,0 +1,366 @@
+"""Worked examples: the loyalty engine told as the stories of real shoppers.
+
+Each story goes through the whole intake (a Shopify-shaped payload, signed, POSTed to
+``/webhooks``) and then reads the ledger. Defaults: 1 point per 1.00 of eligible amount, rounded
+down; Bronze 0 / Silver 500 / Gold 1,500 with multipliers 1, 1.25, 1.5.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from plugin import ledger
+from plugin.models import Customer, LedgerEntry, Shop
+from tests.conftest import SHOP, Clock, install_shop
+from tests.story import Shopper, line
+
+
+@pytest.fixture
+def shopper(app: Flask, client: FlaskClient, shop: int) -> Shopper:
+    return Shopper(app, client)
+
+
+def set_program(app: Flask, **changes: Any) -> None:
+    from plugin.loyalty.program import ProgramSettings
+
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        shop.program = ProgramSettings.from_dict({**shop.program, **changes}).to_dict()
+
+
+def run_daily(app: Flask) -> dict[str, int]:
+    from plugin.jobs import run_daily as daily
+
+    return daily(app.extensions["kanta"])
+
+
+def test_a_first_order_earns_one_point_per_unit_of_eligible_amount(shopper: Shopper) -> None:
+    order = shopper.order(line("Mug", "40.00", 2), line("Tea", "20.50"), shipping=Decimal("4.90"))
+    shopper.pays(order)
+
+    assert shopper.points == 100  # 100.50 of goods, rounded down; shipping does not count
+    assert shopper.state()["member"] is True
+    (award,) = shopper.entries()
+    assert award.kind == "order_award"
+    assert award.source == "order"
+    assert award.shopify_order_id == order["id"]
+    assert award.details["eligible_amount"] == "100.50"
+    assert award.details["earn_rate"] == "1"
+    assert award.details["multiplier"] == "1"
+    assert award.details["tier"] == "bronze"
+
+
+def test_refunds_reverse_in_proportion_and_a_full_refund_reverses_exactly(
+    shopper: Shopper,
+) -> None:
+    order = shopper.order(line("Candle", "33.33", 3))
+    shopper.pays(order)
+    assert shopper.points == 99  # 99.99 → 99
+
+    shopper.refunds(order, (0, 1))  # a third back: 99 × 33.33 / 99.99 = 32.997 → 33
+    assert shopper.points == 66
+    shopper.refunds(order, (0, 1))  # two thirds in all: 65.993 → 66, so 33 more
+    assert shopper.points == 33
+    shopper.refunds(order, (0, 1))  # everything: exactly what was earned
+    assert shopper.points == 0
+    assert [e.points for e in shopper.entries()] == [99, -33, -33, -33]
+
+
+def test_cancellation_reverses_whatever_is_left(shopper: Shopper) -> None:
+    order = shopper.order(line("Lamp", "60.00"), line("Bulb", "40.00"))
+    shopper.pays(order)
+    shopper.refunds(order, (1, 1))
+    assert shopper.points == 60
+
+    shopper.cancels(order)
+    assert shopper.points == 0
+    assert shopper.ledger()[-1] == ("cancellation_reversal", -60, 0)
+    # Shopify also sends the cancellation's refund: nothing is left to reverse, and it says so.
+    shopper.refunds(order, (0, 1))
+    assert shopper.points == 0
+    assert shopper.ledger()[-1] == ("refund_reversal", 0, 0)
+
+
+def test_tier_up_then_the_next_order_earns_with_the_new_multiplier(shopper: Shopper) -> None:
+    shopper.pays(shopper.order(line("Coat", "480.00")))
+    assert (shopper.points, shopper.tier) == (480, "bronze")
+
+    # Paid at Bronze: this order earns ×1, then its own points lift the shopper to Silver.
+    shopper.pays(shopper.order(line("Scarf", "40.00")))
+    assert (shopper.points, shopper.tier) == (520, "silver")
+
+    shopper.pays(shopper.order(line("Boots", "100.00")))
+    assert shopper.points == 645  # 100 × 1.25
+    assert shopper.entries()[-1].details["multiplier"] == "1.25"
+
+
+def test_a_refund_that_drops_below_a_threshold_downgrades_at_once(shopper: Shopper) -> None:
+    coat = shopper.order(line("Coat", "500.00"))
+    shopper.pays(coat)
+    shopper.pays(shopper.order(line("Boots", "100.00")))
+    assert (shopper.points, shopper.tier) == (625, "silver")
+
+    shopper.refunds(coat, (0, 1))
+    assert (shopper.points, shopper.tier) == (125, "bronze")
+    # The boots keep the multiplier they were paid with: a later refund uses the stored 1.25.
+    assert shopper.entries()[1].details["multiplier"] == "1.25"
+
+
+def test_pending_points_become_available_after_the_pending_period(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    set_program(app, pending_days=14)
+    order = shopper.order(line("Chair", "100.00"))
+    shopper.pays(order)
+    assert (shopper.points, shopper.pending) == (0, 100)
+    assert shopper.tier == "bronze"
+
+    clock.advance(days=5)
+    set_program(app, pending_days=0)  # later edits never touch this order's pending period
+    second = shopper.order(line("Cushion", "30.00", 2))
+    shopper.pays(second)
+    shopper.refunds(second, (0, 1))
+    assert (shopper.points, shopper.pending) == (30, 100)
+
+    clock.advance(days=9)
+    assert run_daily(app)["released"] == 1
+    assert (shopper.points, shopper.pending) == (130, 0)
+    assert shopper.ledger()[-1] == ("pending_release", 100, -100)
+    assert run_daily(app)["released"] == 0  # the job can run again: nothing twice
+
+
+def test_a_refund_while_pending_takes_from_pending_points_first(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    set_program(app, pending_days=7)
+    order = shopper.order(line("Shoes", "80.00"), line("Socks", "20.00"))
+    shopper.pays(order)
+    shopper.refunds(order, (1, 1))
+    assert (shopper.points, shopper.pending) == (0, 80)
+    assert shopper.ledger()[-1] == ("refund_reversal", 0, -20)
+
+    clock.advance(days=7)
+    run_daily(app)
+    shopper.refunds(order, (0, 1))
+    assert (shopper.points, shopper.pending) == (0, 0)
+    assert shopper.ledger()[-1] == ("refund_reversal", -80, 0)
+
+
+def test_points_expire_after_a_period_without_earning_or_redeeming(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    set_program(app, expiry_days=30)
+    shopper.pays(shopper.order(line("Kettle", "70.00")))
+    clock.advance(days=25)
+    shopper.pays(shopper.order(line("Filter", "10.00")))  # earning resets the clock
+    clock.advance(days=29)
+    assert run_daily(app)["expired"] == 0
+    assert shopper.points == 80
+
+    clock.advance(days=2)
+    assert run_daily(app)["expired"] == 1
+    assert shopper.points == 0
+    assert shopper.ledger()[-1][:2] == ("expiry", -80)
+    assert run_daily(app)["expired"] == 0
+
+
+def test_expiry_is_off_by_default(app: Flask, shopper: Shopper, clock: Clock) -> None:
+    shopper.pays(shopper.order(line("Kettle", "70.00")))
+    clock.advance(days=3000)
+    run_daily(app)
+    assert shopper.points == 70
+
+
+def test_a_pos_order_earns_exactly_like_an_online_one(shopper: Shopper) -> None:
+    shopper.pays(shopper.order(line("Mug", "25.00", 2), source_name="pos", shipping_title=None))
+    shopper.pays(shopper.order(line("Mug", "25.00", 2)))
+    assert shopper.points == 100  # one balance across channels
+    assert [e.details["channel"] for e in shopper.entries()] == ["pos", "web"]
+
+
+def test_a_test_order_never_earns(shopper: Shopper) -> None:
+    order = shopper.order(line("Mug", "25.00"), test=True)
+    shopper.pays(order)
+    shopper.refunds(order, (0, 1))
+    assert shopper.points == 0
+    assert shopper.entries() == []
+
+
+def test_an_order_without_a_customer_earns_nothing(app: Flask, shopper: Shopper) -> None:
+    shopper.pays(shopper.order(line("Mug", "25.00"), customer=None))
+    with app.extensions["kanta"].db.read() as session:
+        assert session.scalars(select(LedgerEntry)).all() == []
+
+
+def test_gift_card_lines_do_not_earn(shopper: Shopper) -> None:
+    order = shopper.order(line("Mug", "40.00"), line("Gift card", "50.00", gift_card=True))
+    shopper.pays(order)
+    assert shopper.points == 40
+    shopper.refunds(order, (1, 1))  # refunding the gift card reverses nothing
+    assert shopper.points == 40
+
+
+def test_the_shoppers_currency_never_changes_the_points(shopper: Shopper) -> None:
+    order = shopper.order(
+        line("Mug", "40.00"),
+        line("Tea", "60.00"),
+        presentment_currency="JPY",
+        exchange_rate=Decimal("151.37"),
+    )
+    assert order["presentment_currency"] == "JPY"
+    shopper.pays(order)
+    assert shopper.points == 100  # from shop_money, not 15,137 "yen points"
+
+
+def test_a_tax_inclusive_shop_takes_the_tax_out(shopper: Shopper) -> None:
+    order = shopper.order(line("Jacket", "120.00"), taxes_included=True, tax_rate=Decimal("0.20"))
+    shopper.pays(order)
+    assert shopper.points == 100  # 120.00 includes 20.00 VAT
+
+
+def test_options_can_count_tax_and_shipping(app: Flask, shopper: Shopper) -> None:
+    set_program(app, include_tax=True, include_shipping=True, earn_rate="2")
+    order = shopper.order(line("Jacket", "100.00"), tax_rate=Decimal("0.10"), shipping=Decimal("5"))
+    shopper.pays(order)
+    assert shopper.points == 230  # (100 + 10 tax + 5 shipping) × 2
+
+
+def test_discounts_count_after_every_discount_and_tips_never(shopper: Shopper) -> None:
+    order = shopper.order(
+        line("Lamp", "60.00", discount=Decimal("6.00")),
+        line("Bulb", "40.00"),
+        order_discount=Decimal("10.00"),
+        tip=Decimal("5.00"),
+        shipping=Decimal("4.90"),
+    )
+    shopper.pays(order)
+    assert shopper.points == 84  # 100 − 6 (line) − 10 (order) = 84; tip and shipping excluded
+
+
+def test_a_shipping_only_refund_reverses_nothing(shopper: Shopper) -> None:
+    order = shopper.order(line("Lamp", "60.00"), shipping=Decimal("9.90"))
+    shopper.pays(order)
+    shopper.refunds(order, shipping="9.90")
+    assert shopper.points == 60
+    assert shopper.ledger()[-1] == ("refund_reversal", 0, 0)
+
+
+def test_a_refund_after_points_were_spent_leaves_a_negative_balance(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    order = shopper.order(line("Lamp", "100.00"))
+    shopper.pays(order)
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        customer = session.scalars(select(Customer)).one()
+        ledger.adjust_points(
+            session, shop, customer.id, -80, "spent in store", "staff", "k1", clock()
+        )
+    shopper.refunds(order, (0, 1))
+    assert shopper.points == -80  # paid back by later earnings
+    shopper.pays(shopper.order(line("Bulb", "100.00")))
+    assert shopper.points == 20
+
+
+def test_a_refund_that_arrives_before_its_order_is_applied_when_the_order_is_paid(
+    shopper: Shopper,
+) -> None:
+    order = shopper.order(line("Candle", "33.33", 3))
+    shopper.refunds(order, (0, 1))
+    assert shopper.entries() == []
+
+    shopper.pays(order)
+    assert shopper.ledger() == [("order_award", 99, 0), ("refund_reversal", -33, 0)]
+
+
+def test_a_cancellation_that_arrives_first_still_nets_to_zero(shopper: Shopper) -> None:
+    order = shopper.order(line("Candle", "50.00"))
+    shopper.cancels(order)
+    shopper.pays(order)
+    assert shopper.ledger() == [("order_award", 50, 0), ("cancellation_reversal", -50, 0)]
+
+
+def test_reversals_use_the_rate_stored_on_the_award_not_the_current_one(
+    app: Flask, shopper: Shopper
+) -> None:
+    order = shopper.order(line("Lamp", "100.00"))
+    shopper.pays(order)
+    set_program(app, earn_rate="3")
+    shopper.refunds(order, (0, 1))
+    assert shopper.points == 0  # 100 reversed, not 300
+
+
+def test_tier_points_age_out_of_the_rolling_window(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    shopper.pays(shopper.order(line("Sofa", "1600.00")))
+    assert shopper.tier == "gold"
+    clock.advance(days=364)
+    run_daily(app)
+    assert shopper.tier == "gold"
+    clock.advance(days=2)
+    assert run_daily(app)["tiers_changed"] == 1
+    assert shopper.tier == "bronze"
+    assert shopper.points == 1600  # the points stay; only the tier's window moved
+
+
+def test_a_refund_of_an_order_outside_the_window_does_not_count_twice(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    old = shopper.order(line("Sofa", "600.00"))
+    shopper.pays(old)
+    clock.advance(days=400)
+    run_daily(app)
+    shopper.pays(shopper.order(line("Chair", "550.00")))
+    assert shopper.tier == "silver"
+    shopper.refunds(old, (0, 1))  # the sofa's points already aged out of the tier window
+    assert shopper.state()["tier_points"] == 550
+    assert shopper.tier == "silver"
+
+
+def test_manual_adjustments_need_a_reason_and_count_once(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    shopper.pays(shopper.order(line("Lamp", "10.00")))
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        customer_id = session.scalars(select(Customer.id)).one()
+        with pytest.raises(ledger.LedgerError, match="reason"):
+            ledger.adjust_points(session, shop, customer_id, 50, "  ", "staff", "a", clock())
+        for _ in range(2):  # a resubmitted form
+            ledger.adjust_points(session, shop, customer_id, 50, "Birthday", "staff", "b", clock())
+    assert shopper.points == 60
+    assert shopper.entries()[-1].reason == "Birthday"
+
+
+def test_another_shops_orders_never_touch_this_shop(app: Flask, client: FlaskClient) -> None:
+    install_shop(app, SHOP)
+    install_shop(app, "shop-two.myshopify.com")
+    here = Shopper(app, client, SHOP, customer_id=42_000_000_000_000_001)
+    there = Shopper(app, client, "shop-two.myshopify.com", customer_id=42_000_000_000_000_001)
+    here.pays(here.order(line("Lamp", "10.00")))
+    there.pays(there.order(line("Lamp", "30.00")))
+    assert (here.points, there.points) == (10, 30)
+
+
+def test_ledger_verify_reports_a_projection_that_disagrees(app: Flask, shopper: Shopper) -> None:
+    shopper.pays(shopper.order(line("Lamp", "10.00")))
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["ledger", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "ledger ok" in ok.output
+
+    with app.extensions["kanta"].db.transaction() as session:
+        session.execute(update(Customer).values(points_balance=Customer.points_balance + 5))
+    bad = runner.invoke(args=["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert "points_balance: stored 15, ledger 10" in bad.output

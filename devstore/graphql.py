@@ -1,0 +1,490 @@
+"""Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
+
+This is not a GraphQL engine. An operation is recognised by its first root field
+(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``); arguments are read from
+``variables`` (or from string literals in the query); the response always has the full documented
+shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
+inside ``customer`` are honoured.
+
+Around that: authentication by ``X-Shopify-Access-Token`` (401 with Shopify's message), the
+cost-based leaky bucket (``THROTTLED`` at HTTP 200 with ``actualQueryCost: null``), an
+``extensions.cost`` block on every answer, forced failures for tests
+(``DevStore.graphql_fail_next``) and a log of every call (``DevStore.graphql_calls``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from devstore.store import DevStore, ThrottleStatus
+
+__all__ = ["GraphQLResponse", "handle_graphql"]
+
+JSON = dict[str, Any]
+INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
+MUTATION_COST = 10
+QUERY_COSTS = {"customer": 2, "shop": 2}
+MAX_METAFIELDS = 25
+_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
+_COMMENT_RE = re.compile(r"#[^\n]*")
+_HEADER_RE = re.compile(r"^\s*(query|mutation|subscription)\b\s*(\w+)?")
+_ROOT_RE = re.compile(r"\{\s*(?:(\w+)\s*:\s*)?(\w+)")
+_METAFIELD_RE = re.compile(r"(?:(\w+)\s*:\s*)?\bmetafield\s*\(([^)]*)\)")
+
+
+@dataclass(frozen=True)
+class GraphQLResponse:
+    """HTTP status and JSON body of one ``graphql.json`` request."""
+
+    status: int
+    body: JSON
+
+
+@dataclass(frozen=True)
+class _Operation:
+    kind: str
+    name: str | None
+    field: str
+    response_key: str
+
+
+def _parse(query: str) -> _Operation | None:
+    text = _COMMENT_RE.sub("", query)
+    header = _HEADER_RE.match(text)
+    kind = header.group(1) if header else "query"
+    name = header.group(2) if header else None
+    root = _ROOT_RE.search(text)
+    if root is None:
+        return None
+    alias, field = root.group(1), root.group(2)
+    return _Operation(kind, name, field, alias or field)
+
+
+def _argument(query: str, field: str, arg: str, variables: JSON) -> Any:
+    """The value of ``field(arg: $var)`` from ``variables``, or of ``field(arg: "literal")``."""
+    pattern = re.compile(rf"\b{field}\s*\([^)]*?\b{arg}\s*:\s*(\$\w+|\"(?:[^\"\\]|\\.)*\")", re.S)
+    found = pattern.search(query)
+    if found is None:
+        return variables.get(arg)
+    token = found.group(1)
+    if token.startswith("$"):
+        return variables.get(token[1:])
+    return json.loads(token)
+
+
+def _cost(requested: int, actual: int | None, status: ThrottleStatus) -> JSON:
+    return {
+        "cost": {
+            "requestedQueryCost": requested,
+            "actualQueryCost": actual,
+            "throttleStatus": {
+                "maximumAvailable": status.maximum_available,
+                "currentlyAvailable": int(status.currently_available),
+                "restoreRate": status.restore_rate,
+            },
+        }
+    }
+
+
+def _throttled(requested: int, status: ThrottleStatus) -> JSON:
+    return {
+        "errors": [
+            {
+                "message": "Throttled",
+                "extensions": {
+                    "code": "THROTTLED",
+                    "documentation": "https://shopify.dev/api/usage/rate-limits",
+                },
+            }
+        ],
+        "extensions": _cost(requested, None, status),
+    }
+
+
+def _gid_id(gid: Any, kind: str) -> int | None:
+    if not isinstance(gid, str):
+        return None
+    prefix = f"gid://shopify/{kind}/"
+    raw = gid.removeprefix(prefix)
+    return int(raw) if gid.startswith(prefix) and raw.isdigit() else None
+
+
+def resolve_namespace(store: DevStore, namespace: str | None) -> str:
+    """``$app:suffix`` → ``app--<app id>--suffix``; no namespace → the app-reserved one."""
+    if namespace is None or namespace == "$app":
+        return f"app--{store.app_id}"
+    if namespace.startswith("$app:"):
+        return f"app--{store.app_id}--{namespace.removeprefix('$app:')}"
+    return namespace
+
+
+# ------------------------------------------------------------------------------ resolvers
+
+
+def _discount_code_basic_create(
+    store: DevStore, shop: str, raw: Any, forced_user_error: bool
+) -> JSON:
+    def fail(errors: list[JSON]) -> JSON:
+        return {"codeDiscountNode": None, "userErrors": errors}
+
+    if forced_user_error:
+        return fail(
+            [
+                {
+                    "field": ["basicCodeDiscount"],
+                    "code": "INTERNAL_ERROR",
+                    "message": "Simulated failure (DevStore.graphql_fail_next)",
+                }
+            ]
+        )
+    data: JSON = raw if isinstance(raw, dict) else {}
+    errors: list[JSON] = []
+    for name, label in (("title", "Title"), ("code", "Code")):
+        if not str(data.get(name) or "").strip():
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", name],
+                    "code": "BLANK",
+                    "message": f"{label} can't be blank",
+                }
+            )
+    gets = data.get("customerGets")
+    amount: str | None = None
+    percentage: str | None = None
+    if not isinstance(gets, dict) or not isinstance(gets.get("value"), dict):
+        errors.append(
+            {
+                "field": ["basicCodeDiscount", "customerGets"],
+                "code": "BLANK",
+                "message": "Customer gets can't be blank",
+            }
+        )
+    else:
+        value = gets["value"]
+        try:
+            if isinstance(value.get("discountAmount"), dict):
+                amount = str(Decimal(str(value["discountAmount"]["amount"])))
+                if Decimal(amount) <= 0:
+                    raise InvalidOperation
+            elif value.get("percentage") is not None:
+                percentage = str(Decimal(str(value["percentage"])))
+                if not 0 < Decimal(percentage) <= 1:
+                    raise InvalidOperation
+            else:
+                raise InvalidOperation
+        except (InvalidOperation, KeyError, TypeError, ValueError):
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", "customerGets", "value"],
+                    "code": "INVALID",
+                    "message": "Value is invalid",
+                }
+            )
+    if errors:
+        return fail(errors)
+    selection = data.get("context") or data.get("customerSelection") or {}
+    added = (selection.get("customers") or {}).get("add") or []
+    customer_ids = [cid for cid in (_gid_id(g, "Customer") for g in added) if cid is not None]
+    stored, errors = store.create_code_discount(
+        shop,
+        {
+            "code": str(data["code"]).strip(),
+            "title": str(data["title"]),
+            "amount": amount,
+            "percentage": percentage,
+            "usage_limit": data.get("usageLimit"),
+            "customer_ids": customer_ids,
+            "starts_at": data.get("startsAt"),
+            "ends_at": data.get("endsAt"),
+            "applies_once_per_customer": bool(data.get("appliesOncePerCustomer")),
+            "input": data,
+        },
+    )
+    if stored is None:
+        return fail(errors)
+    return {
+        "codeDiscountNode": {
+            "id": f"gid://shopify/DiscountCodeNode/{stored['id']}",
+            "codeDiscount": {
+                "__typename": "DiscountCodeBasic",
+                "title": stored["title"],
+                "status": "ACTIVE",
+                "startsAt": stored["starts_at"] or stored["created_at"],
+                "endsAt": stored["ends_at"],
+                "usageLimit": stored["usage_limit"],
+                "appliesOncePerCustomer": stored["applies_once_per_customer"],
+                "codes": {"nodes": [{"code": stored["code"]}]},
+            },
+        },
+        "userErrors": [],
+    }
+
+
+def _value_problem(kind: str, value: str) -> str | None:
+    try:
+        if kind == "number_integer":
+            int(value)
+        elif kind == "number_decimal":
+            Decimal(value)
+        elif kind == "boolean" and value not in {"true", "false"}:
+            return "Value must be true or false."
+        elif kind == "json":
+            json.loads(value)
+    except (ValueError, InvalidOperation):
+        return f"Value must be a valid {kind}."
+    return None
+
+
+def _metafields_set(store: DevStore, shop: str, raw: Any, forced_user_error: bool) -> JSON:
+    def fail(errors: list[JSON]) -> JSON:
+        return {"metafields": [], "userErrors": errors}
+
+    if forced_user_error:
+        return fail(
+            [
+                {
+                    "field": ["metafields"],
+                    "code": "INTERNAL_ERROR",
+                    "elementIndex": None,
+                    "message": "Simulated failure (DevStore.graphql_fail_next)",
+                }
+            ]
+        )
+    inputs: list[Any] = raw if isinstance(raw, list) else []
+    if len(inputs) > MAX_METAFIELDS:
+        return fail(
+            [
+                {
+                    "field": ["metafields"],
+                    "code": "LESS_THAN_OR_EQUAL_TO",
+                    "elementIndex": None,
+                    "message": f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS}.",
+                }
+            ]
+        )
+    errors: list[JSON] = []
+    valid: list[JSON] = []
+
+    def err(index: int, name: str, code: str, message: str) -> None:
+        errors.append(
+            {
+                "field": ["metafields", str(index), name],
+                "code": code,
+                "elementIndex": index,
+                "message": message,
+            }
+        )
+
+    for index, item in enumerate(inputs):
+        entry: JSON = item if isinstance(item, dict) else {}
+        owner, key, kind, value = (entry.get(k) for k in ("ownerId", "key", "type", "value"))
+        namespace = resolve_namespace(store, entry.get("namespace"))
+        if not owner or not store.owner_exists(shop, str(owner)):
+            err(index, "ownerId", "INVALID", "Owner does not exist.")
+            continue
+        if not isinstance(key, str) or not _KEY_RE.match(key):
+            err(index, "key", "INVALID", "Key must be 2-64 characters: letters, digits, - or _.")
+            continue
+        if not kind:
+            err(index, "type", "BLANK", "Type can't be blank.")
+            continue
+        if not isinstance(value, str):
+            err(index, "value", "INVALID_VALUE", "Value must be a string.")
+            continue
+        problem = _value_problem(str(kind), value)
+        if problem:
+            err(index, "value", "INVALID_VALUE", problem)
+            continue
+        current = store.find_metafield(shop, str(owner), namespace, key)
+        if "compareDigest" in entry:
+            expected = entry["compareDigest"]
+            actual = current["compare_digest"] if current else None
+            if expected != actual:
+                err(
+                    index,
+                    "compareDigest",
+                    "STALE_OBJECT",
+                    "The resource has been updated since it was loaded. Try again with an "
+                    "updated `compareDigest` value.",
+                )
+                continue
+        valid.append(
+            {
+                "owner_id": str(owner),
+                "namespace": namespace,
+                "key": key,
+                "type": str(kind),
+                "value": value,
+            }
+        )
+    if errors:
+        return fail(errors)  # atomic: one bad input and nothing is written
+    stored = store.write_metafields(shop, valid)
+    return {
+        "metafields": [
+            {
+                "id": f"gid://shopify/Metafield/{mf['id']}",
+                "key": mf["key"],
+                "namespace": mf["namespace"],
+                "value": mf["value"],
+                "type": mf["type"],
+                "ownerType": mf["owner_id"].removeprefix("gid://shopify/").split("/")[0].upper(),
+                "compareDigest": mf["compare_digest"],
+                "createdAt": mf["created_at"],
+                "updatedAt": mf["updated_at"],
+            }
+            for mf in stored
+        ],
+        "userErrors": [],
+    }
+
+
+def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON | None:
+    gid = _argument(query, "customer", "id", variables)
+    customer_id = _gid_id(gid, "Customer")
+    record = store.customer(customer_id, shop) if customer_id is not None else None
+    if record is None or customer_id is None:
+        return None
+    count, spent = store.customer_stats(shop, customer_id)
+    currency = store.shop_resource(shop)["currency"]
+    result: JSON = {
+        "id": f"gid://shopify/Customer/{customer_id}",
+        "legacyResourceId": str(customer_id),
+        "displayName": f"{record['first_name']} {record['last_name']}",
+        "firstName": record["first_name"],
+        "lastName": record["last_name"],
+        "defaultEmailAddress": {"emailAddress": record["email"]},
+        "defaultPhoneNumber": {"phoneNumber": record["phone"]} if record["phone"] else None,
+        "numberOfOrders": str(count),  # UnsignedInt64 is serialised as a string
+        "amountSpent": {"amount": spent, "currencyCode": currency},
+        "metafield": None,
+    }
+    for alias, args in _METAFIELD_RE.findall(query):
+        namespace = _argument(f"metafield({args})", "metafield", "namespace", variables)
+        key = _argument(f"metafield({args})", "metafield", "key", variables)
+        found = store.find_metafield(
+            shop, result["id"], resolve_namespace(store, namespace), str(key)
+        )
+        result[alias or "metafield"] = (
+            {
+                "id": f"gid://shopify/Metafield/{found['id']}",
+                "namespace": found["namespace"],
+                "key": found["key"],
+                "value": found["value"],
+                "type": found["type"],
+                "compareDigest": found["compare_digest"],
+            }
+            if found
+            else None
+        )
+    return result
+
+
+def _shop(store: DevStore, shop: str) -> JSON:
+    resource = store.shop_resource(shop)
+    return {
+        "id": f"gid://shopify/Shop/{resource['id']}",
+        "name": resource["name"],
+        "email": resource["email"],
+        "myshopifyDomain": resource["myshopify_domain"],
+        "currencyCode": resource["currency"],
+        "ianaTimezone": resource["iana_timezone"],
+        "plan": {
+            "displayName": resource["plan_display_name"],
+            "partnerDevelopment": True,
+            "shopifyPlus": False,
+        },
+    }
+
+
+# ------------------------------------------------------------------------------ entry point
+
+
+def handle_graphql(
+    store: DevStore, shop_domain: str, access_token: str | None, body: Any
+) -> GraphQLResponse:
+    """Answer one ``POST /admin/api/{version}/graphql.json``."""
+    query = body.get("query") if isinstance(body, dict) else None
+    variables = body.get("variables") if isinstance(body, dict) else None
+    variables = variables if isinstance(variables, dict) else {}
+    operation = _parse(query) if isinstance(query, str) else None
+    entry: JSON = {
+        "at": store.now().isoformat(),
+        "shop": shop_domain,
+        "access_token": access_token,
+        "operation_name": (body.get("operationName") if isinstance(body, dict) else None)
+        or (operation.name if operation else None),
+        "root_field": operation.field if operation else None,
+        "variables": variables,
+    }
+
+    def answer(status: int, payload: JSON, outcome: str) -> GraphQLResponse:
+        store.record_graphql_call({**entry, "status": status, "outcome": outcome})
+        return GraphQLResponse(status, payload)
+
+    if shop_domain not in store.shop_domains():
+        return answer(404, {"errors": "Not Found"}, "unknown_shop")
+    if not access_token or not store.token_is_live(shop_domain, access_token):
+        return answer(401, {"errors": INVALID_TOKEN}, "unauthorized")
+    if not isinstance(query, str) or operation is None:
+        return answer(400, {"errors": {"query": "Required parameter missing or invalid"}}, "bad")
+
+    assert isinstance(query, str)
+    is_mutation = operation.kind == "mutation"
+    requested = MUTATION_COST if is_mutation else QUERY_COSTS.get(operation.field, 1)
+    forced = store.take_forced_failure()
+    if forced == "http500":
+        return answer(
+            500,
+            {
+                "errors": "Internal error. Looks like something went wrong on our "
+                "end.\nRequest ID: devstore-simulated"
+            },
+            "http500",
+        )
+    status = store.consume_query_cost(shop_domain, requested)
+    if forced == "throttle":
+        status = ThrottleStatus(
+            False, status.maximum_available, status.currently_available, status.restore_rate
+        )
+    if not status.allowed:
+        return answer(200, _throttled(requested, status), "throttled")
+
+    forced_user_error = forced == "user_error"
+    data: Any
+    if is_mutation and operation.field == "discountCodeBasicCreate":
+        raw = _argument(query, "discountCodeBasicCreate", "basicCodeDiscount", variables)
+        data = _discount_code_basic_create(store, shop_domain, raw, forced_user_error)
+    elif is_mutation and operation.field == "metafieldsSet":
+        raw = _argument(query, "metafieldsSet", "metafields", variables)
+        data = _metafields_set(store, shop_domain, raw, forced_user_error)
+    elif not is_mutation and operation.field == "customer":
+        data = _customer(store, shop_domain, query, variables)
+    elif not is_mutation and operation.field == "shop":
+        data = _shop(store, shop_domain)
+    else:
+        root = "Mutation" if is_mutation else "QueryRoot"
+        error = {
+            "message": f"Field '{operation.field}' doesn't exist on type '{root}'",
+            "path": [operation.kind, operation.field],
+            "extensions": {
+                "code": "undefinedField",
+                "typeName": root,
+                "fieldName": operation.field,
+            },
+        }
+        return answer(
+            200,
+            {"errors": [error], "extensions": _cost(requested, None, status)},
+            "undefined_field",
+        )
+    outcome = "user_errors" if isinstance(data, dict) and data.get("userErrors") else "ok"
+    return answer(
+        200,
+        {"data": {operation.response_key: data}, "extensions": _cost(requested, requested, status)},
+        outcome,
+    )

@@ -1,0 +1,195 @@
+"""Property-based tests of the ledger's invariants (hypothesis).
+
+For any order, any refunds and an optional cancellation, delivered in any order and any number of
+times (a redelivery, or a second subscription to the same topic):
+
+- the ledger ends with the same entries (one per event, keyed by its source) and the same totals
+  as when the events arrive once each in their natural order. Only the split of a reversal
+  between two refunds may differ by a rounding point when they arrive the other way round; the
+  sum never does, because reversals are cumulative;
+- reversals never exceed the award, and refunding everything (or cancelling) reverses exactly the
+  award;
+- the customer's stored balance equals the sum of their entries.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from devstore.payloads import ID_BASE, LineSpec, build_cancelled_order, build_customer, build_order
+from devstore.payloads import build_refund as shopify_refund
+from plugin import ledger
+from plugin.loyalty.orders import parse_order, parse_refund
+from plugin.models import Customer, LedgerEntry, Order, Shop
+from tests.conftest import SHOP, Clock
+
+_ids = itertools.count(1)
+
+
+def fresh_id() -> int:
+    return ID_BASE + 500_000_000 + next(_ids) * 10_000
+
+
+@dataclass(frozen=True)
+class Event:
+    topic: str
+    payload: dict[str, Any]
+
+
+@st.composite
+def order_stories(draw: st.DrawFn) -> dict[str, Any]:
+    raw_lines = draw(
+        st.lists(
+            st.tuples(
+                st.integers(min_value=1, max_value=40_000),
+                st.integers(min_value=1, max_value=4),
+                st.sampled_from([False, False, False, True]),  # some gift cards
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    lines = [
+        LineSpec(
+            title=f"Item {i}",
+            price=Decimal(cents) / 100,
+            quantity=qty,
+            gift_card=gift,
+        )
+        for i, (cents, qty, gift) in enumerate(raw_lines)
+    ]
+    # Refunds: each takes some of what is left of each line.
+    left = [qty for _, qty, _ in raw_lines]
+    refunds: list[list[tuple[int, int]]] = []
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        taken = []
+        for index, remaining in enumerate(left):
+            qty = draw(st.integers(min_value=0, max_value=remaining))
+            if qty:
+                taken.append((index, qty))
+                left[index] -= qty
+        if taken:
+            refunds.append(taken)
+    return {
+        "lines": lines,
+        "refunds": refunds,
+        "cancel": draw(st.booleans()),
+        "everything_refunded": all(q == 0 for q in left),
+        "copies": draw(st.lists(st.integers(min_value=1, max_value=3), min_size=8, max_size=8)),
+        "shuffle": draw(st.randoms(use_true_random=False)),
+    }
+
+
+def make_events(story: dict[str, Any]) -> list[Event]:
+    customer_id = fresh_id()
+    order = build_order(
+        order_id=fresh_id(),
+        shop_domain=SHOP,
+        customer=build_customer(customer_id, email="p@example.com", first_name="P", last_name="Q"),
+        lines=story["lines"],
+    )
+    events = [Event("orders/paid", order)]
+    for taken in story["refunds"]:
+        refund = shopify_refund(
+            refund_id=fresh_id(),
+            order=order,
+            lines=[(order["line_items"][i]["id"], qty) for i, qty in taken],
+        )
+        events.append(Event("refunds/create", refund))
+    if story["cancel"]:
+        events.append(Event("orders/cancelled", build_cancelled_order(order)))
+    return events
+
+
+def deliver(app: Flask, events: list[Event], clock: Clock) -> None:
+    k = app.extensions["kanta"]
+    for event in events:
+        with k.db.transaction() as session:
+            shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+            if event.topic == "refunds/create":
+                ledger.record_refund(session, shop, parse_refund(event.payload), clock())
+            else:
+                kind = "paid" if event.topic == "orders/paid" else "cancelled"
+                ledger.record_order(session, shop, parse_order(event.payload), kind, clock())
+        clock.advance(seconds=1)
+
+
+def outcome(app: Flask, order_id: int) -> dict[str, Any]:
+    k = app.extensions["kanta"]
+    with k.db.read() as session:
+        order = session.scalars(select(Order).where(Order.shopify_order_id == order_id)).one()
+        entries = list(
+            session.scalars(select(LedgerEntry).where(LedgerEntry.shopify_order_id == order_id))
+        )
+        customer = session.get(Customer, order.customer_id)
+        assert customer is not None
+        summed = session.scalar(
+            select(func.sum(LedgerEntry.points)).where(LedgerEntry.customer_id == customer.id)
+        )
+        assert customer.points_balance == (summed or 0)
+        return {
+            "keys": sorted(e.idempotency_key.split(":", 2)[0] + ":" + e.kind for e in entries),
+            "entry_count": len(entries),
+            "awarded": order.awarded_points,
+            "reversed": order.reversed_points,
+            "balance": customer.points_balance,
+            "tier_points": customer.tier_points,
+        }
+
+
+def shuffled_with_duplicates(events: list[Event], story: dict[str, Any]) -> list[Event]:
+    delivered = [e for e, n in zip(events, story["copies"], strict=False) for _ in range(n)]
+    story["shuffle"].shuffle(delivered)
+    return delivered
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(story=order_stories())
+def test_any_order_and_duplication_of_deliveries_ends_in_the_same_ledger(
+    app: Flask, shop: int, clock: Clock, story: dict[str, Any]
+) -> None:
+    events = make_events(story)
+    natural = [dict(e.payload) for e in events]
+    deliver(app, events, clock)
+    expected = outcome(app, events[0].payload["id"])
+
+    # The same story again for a new customer and order, delivered shuffled and duplicated.
+    replay = make_events(story)
+    deliver(app, shuffled_with_duplicates(replay, story), clock)
+    actual = outcome(app, replay[0].payload["id"])
+
+    assert actual == expected
+    assert len(natural) == expected["entry_count"]  # one entry per distinct event, no more
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(story=order_stories())
+def test_reversals_never_exceed_the_award_and_everything_back_reverses_it_exactly(
+    app: Flask, shop: int, clock: Clock, story: dict[str, Any]
+) -> None:
+    events = make_events(story)
+    deliver(app, shuffled_with_duplicates(events, story), clock)
+    result = outcome(app, events[0].payload["id"])
+
+    assert 0 <= result["reversed"] <= result["awarded"]
+    if story["cancel"] or story["everything_refunded"]:
+        assert result["reversed"] == result["awarded"]
+        assert result["balance"] == 0
+    else:
+        assert result["balance"] == result["awarded"] - result["reversed"]

@@ -141,6 +141,9 @@ def test_env(database_url: str, **extra: str) -> dict[str, str]:
     }
 
 
+test_env.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
 @pytest.fixture
 def make_app(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []

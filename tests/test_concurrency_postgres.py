@@ -1,0 +1,140 @@
+"""Real parallel workers on PostgreSQL: gunicorn with four worker processes, deliveries fired at
+it from sixteen threads at once. Two deliveries for the same customer processed at the same
+moment must both count, once each; duplicates racing each other must count once."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order, build_refund
+from devstore.signing import webhook_headers
+from plugin.models import Customer, LedgerEntry, WebhookReceipt
+from tests.conftest import API_SECRET, SHOP, install_shop, test_env
+
+pytestmark = pytest.mark.postgres_only
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def gunicorn(postgres_url: str, make_app: object) -> Iterator[str]:
+    port = free_port()
+    env = {**os.environ, **test_env(postgres_url)}
+    process = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--workers=4",
+            f"--bind=127.0.0.1:{port}",
+            "--timeout=60",
+            "app:create_app()",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/webhooks", timeout=1).status_code == 405:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        process.wait()
+        pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+    if process.stderr is not None:
+        process.stderr.close()
+
+
+def signed(topic: str, payload: dict[str, object], webhook_id: str) -> tuple[bytes, dict[str, str]]:
+    body = json.dumps(payload).encode()
+    headers = webhook_headers(
+        topic=topic,
+        shop_domain=SHOP,
+        body=body,
+        secret=API_SECRET,
+        api_version="2026-04",
+        webhook_id=webhook_id,
+    )
+    return body, headers
+
+
+def test_parallel_deliveries_for_one_customer_all_count_once(
+    gunicorn: str, make_app: object, postgres_url: str
+) -> None:
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    install_shop(app)
+    customer = build_customer(ID_BASE + 77, email="busy@example.com", first_name="B", last_name="Y")
+    deliveries: list[tuple[str, bytes, dict[str, str]]] = []
+    for n in range(40):
+        order = build_order(
+            order_id=ID_BASE + 1_000_000 + n,
+            shop_domain=SHOP,
+            customer=customer,
+            lines=[LineSpec(title="Mug", price=Decimal("10.00"))],
+        )
+        webhook_id = str(uuid.uuid4())
+        body, headers = signed("orders/paid", order, webhook_id)
+        # The same delivery twice (a retry racing the original) ...
+        deliveries += [("paid", body, headers), ("paid", body, dict(headers))]
+        # ... and once more from a second subscription (new webhook id, same event).
+        body2, headers2 = signed("orders/paid", order, str(uuid.uuid4()))
+        deliveries.append(("paid", body2, headers2))
+        if n % 4 == 0:  # ten orders are refunded in full, possibly before they are paid
+            refund = build_refund(
+                refund_id=ID_BASE + 2_000_000 + n,
+                order=order,
+                lines=[(order["line_items"][0]["id"], 1)],
+            )
+            body3, headers3 = signed("refunds/create", refund, str(uuid.uuid4()))
+            deliveries.append(("refund", body3, headers3))
+
+    random.Random(7).shuffle(deliveries)
+    with httpx.Client(timeout=30) as http, ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(
+            pool.map(
+                lambda d: http.post(f"{gunicorn}/webhooks", content=d[1], headers=d[2]).status_code,
+                deliveries,
+            )
+        )
+    assert set(statuses) == {200}
+
+    k = app.extensions["kanta"]
+    with k.db.read() as session:
+        balance = session.scalar(select(Customer.points_balance))
+        kinds = dict(
+            session.execute(select(LedgerEntry.kind, func.count()).group_by(LedgerEntry.kind)).all()
+        )
+        receipts = session.scalar(select(func.count()).select_from(WebhookReceipt))
+    assert kinds == {"order_award": 40, "refund_reversal": 10}
+    assert balance == 300  # 30 orders kept × 10 points
+    assert receipts == len({d[2]["X-Shopify-Webhook-Id"] for d in deliveries})
+    verify = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert verify.exit_code == 0, verify.output

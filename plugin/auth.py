@@ -17,6 +17,10 @@ from .models import Shop
 from .runtime import kanta
 
 
+# Where a document request without an ID token is sent to get one (served by app_home).
+PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
+
+
 @dataclass(frozen=True)
 class AdminCaller:
     shop_domain: str
@@ -34,7 +38,10 @@ def _request_input() -> dict[str, object]:
 
 def admin_caller() -> AdminCaller:
     """Verify the ``Authorization: Bearer`` App Bridge token or abort with 401."""
-    result = kanta().shopify.app.verify_app_home_req(_request_input())  # type: ignore[arg-type]
+    result = kanta().shopify.app.verify_app_home_req(
+        _request_input(),  # type: ignore[arg-type]
+        PATCH_ID_TOKEN_PATH,
+    )
     if not result.ok or not result.shop or request.headers.get("Authorization") is None:
         response: Response = make_response({"error": "invalid or expired session token"}, 401)
         # Tells App Bridge to fetch a new token and retry.

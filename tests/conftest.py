@@ -34,7 +34,7 @@ from plugin.models import (
 )
 
 API_KEY = "test-api-key"
-API_SECRET = "test-api-secret"
+API_SECRET = "test-api-secret-for-kanta-0123456789abcdef"
 FERNET_KEY = Fernet.generate_key().decode()
 SHOP = "shop-one.myshopify.com"
 OTHER_SHOP = "shop-two.myshopify.com"

@@ -1,0 +1,80 @@
+"""The whole path over HTTP: signed webhooks in, the admin's member read API out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from flask import Flask
+from flask.testing import FlaskClient
+
+from devstore.signing import mint_admin_session_token
+from tests.conftest import API_KEY, API_SECRET, OTHER_SHOP, SHOP, install_shop
+from tests.story import Shopper, line
+
+
+def bearer(shop: str = SHOP, **kwargs: object) -> dict[str, str]:
+    return {
+        "Authorization": f"Bearer {mint_admin_session_token(shop, API_KEY, API_SECRET, **kwargs)}"
+    }  # type: ignore[arg-type]
+
+
+def test_a_members_points_tier_and_ledger_over_http(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    ada = Shopper(app, client)
+    order = ada.order(line("Coat", "480.00"), line("Hat", "40.00"))
+    ada.pays(order)
+    ada.refunds(order, (1, 1))
+
+    response = client.get(f"/api/admin/members/{ada.customer_id}", headers=bearer())
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["customer_id"] == str(ada.customer_id)  # 64-bit id as a string
+    assert body["points"] == 480
+    assert body["pending_points"] == 0
+    assert body["tier"] == {"key": "bronze", "name": "Bronze", "multiplier": "1"}
+    assert body["next_tier"] == {"name": "Silver", "points_needed": 20}
+    assert [(e["kind"], e["points"]) for e in body["entries"]] == [
+        ("refund_reversal", -40),
+        ("order_award", 520),
+    ]
+    assert all(e["created_at"].endswith("+00:00") for e in body["entries"])
+    assert body["entries"][1]["order_id"] == str(order["id"])
+
+
+def test_unknown_member_is_404(client: FlaskClient, shop: int) -> None:
+    assert client.get("/api/admin/members/123", headers=bearer()).status_code == 404
+    assert client.get("/api/admin/members/not-a-number", headers=bearer()).status_code == 404
+
+
+def test_bad_or_expired_tokens_are_401(client: FlaskClient, shop: int) -> None:
+    past = datetime.now(UTC) - timedelta(minutes=5)
+    forged = jwt.encode({"dest": f"https://{SHOP}", "aud": API_KEY}, "a-wrong-secret-that-is-long-enough-0123456789", "HS256")
+    for headers in (
+        {},
+        {"Authorization": "Bearer nonsense"},
+        {"Authorization": f"Bearer {forged}"},
+        bearer(now=past),
+        {"Authorization": f"Bearer {mint_admin_session_token(SHOP, 'other-app', API_SECRET)}"},
+    ):
+        response = client.get("/api/admin/members/123", headers=headers)
+        assert response.status_code == 401
+        assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+
+
+def test_a_token_of_one_shop_never_reads_another_shops_members(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    install_shop(app, OTHER_SHOP)
+    ada = Shopper(app, client)
+    ada.pays(ada.order(line("Lamp", "10.00")))
+    mine = client.get(f"/api/admin/members/{ada.customer_id}", headers=bearer(SHOP))
+    theirs = client.get(f"/api/admin/members/{ada.customer_id}", headers=bearer(OTHER_SHOP))
+    assert mine.status_code == 200
+    assert theirs.status_code == 404
+
+
+def test_an_uninstalled_shop_reads_nothing(app: Flask, client: FlaskClient) -> None:
+    response = client.get("/api/admin/members/1", headers=bearer("never.myshopify.com"))
+    assert response.status_code == 403

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from .models import Shop
 from .runtime import kanta
 
-
 # Where a document request without an ID token is sent to get one (served by app_home).
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
 

@@ -50,7 +50,8 @@ def test_unknown_member_is_404(client: FlaskClient, shop: int) -> None:
 
 def test_bad_or_expired_tokens_are_401(client: FlaskClient, shop: int) -> None:
     past = datetime.now(UTC) - timedelta(minutes=5)
-    forged = jwt.encode({"dest": f"https://{SHOP}", "aud": API_KEY}, "a-wrong-secret-that-is-long-enough-0123456789", "HS256")
+    wrong_secret = "a-wrong-secret-that-is-long-enough-0123456789"
+    forged = jwt.encode({"dest": f"https://{SHOP}", "aud": API_KEY}, wrong_secret, "HS256")
     for headers in (
         {},
         {"Authorization": "Bearer nonsense"},

@@ -23,6 +23,8 @@ class Delivery:
     topic: str
     webhook_id: str
     received_at: datetime
+    # When Shopify says the event happened (X-Shopify-Triggered-At); a retry keeps the original.
+    triggered_at: datetime | None = None
 
 
 Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], None]

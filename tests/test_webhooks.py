@@ -1,0 +1,511 @@
+"""The webhook intake, ``POST /webhooks``: what it accepts, what it refuses, and that a refusal
+or a failure never leaves anything written.
+
+Status semantics (as Shopify's own libraries): 400 missing header or unreadable body, 401 bad
+HMAC, 404 shop never installed, 405 wrong method, 413 too large, 5xx when a handler fails (so
+Shopify retries), 200 for everything processed, including a redelivery that does nothing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
+
+import plugin.handlers
+from devstore.payloads import LineSpec, build_customer, build_order, build_refund
+from devstore.signing import sign_webhook, webhook_headers
+from plugin.handlers import Delivery
+from plugin.models import Base, Customer, LedgerEntry, Order, Shop, WebhookReceipt
+from tests.conftest import API_SECRET, OTHER_SHOP, SHOP, install_shop, post_webhook
+from tests.conftest import test_env as env_with  # aliased: pytest would collect "test_env"
+
+ORDER_ID = 7_100_000_000_000_000_001
+CUSTOMER_ID = 7_200_000_000_000_000_001
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def row_counts(app: Flask) -> dict[str, int]:
+    """Rows in every table of the schema: compare before/after to prove nothing was written."""
+    with app.extensions["kanta"].db.read() as session:
+        return {
+            table.name: session.execute(select(func.count()).select_from(table)).scalar_one()
+            for table in Base.metadata.sorted_tables
+        }
+
+
+def ledger(app: Flask, domain: str = SHOP) -> list[tuple[str, int, int]]:
+    """(kind, points, pending) of every entry of the shop, in order."""
+    with app.extensions["kanta"].db.read() as session:
+        rows = session.execute(
+            select(LedgerEntry.kind, LedgerEntry.points, LedgerEntry.pending_points)
+            .join(Shop, Shop.id == LedgerEntry.shop_id)
+            .where(Shop.domain == domain)
+            .order_by(LedgerEntry.id)
+        ).all()
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+def balance(app: Flask, customer_id: int = CUSTOMER_ID, domain: str = SHOP) -> int:
+    with app.extensions["kanta"].db.read() as session:
+        points: int = session.execute(
+            select(Customer.points_balance)
+            .join(Shop, Shop.id == Customer.shop_id)
+            .where(Shop.domain == domain, Customer.shopify_customer_id == customer_id)
+        ).scalar_one()
+    return points
+
+
+def paid_order(
+    order_id: int = ORDER_ID, *, shop: str = SHOP, price: str = "40.00", **kw: Any
+) -> dict[str, Any]:
+    customer = build_customer(
+        CUSTOMER_ID, email="ann@example.com", first_name="Ann", last_name="Lee"
+    )
+    return build_order(
+        order_id=order_id,
+        shop_domain=shop,
+        customer=customer,
+        lines=[LineSpec("Tea", Decimal(price))],
+        **kw,
+    )
+
+
+def signed_post(
+    client: FlaskClient,
+    body: bytes,
+    *,
+    topic: str = "orders/paid",
+    shop: str = SHOP,
+    secret: str = API_SECRET,
+    drop: str | None = None,
+    **overrides: str,
+) -> TestResponse:
+    """POST raw ``body`` with Shopify's headers; ``drop`` leaves one header out."""
+    headers = webhook_headers(
+        topic=topic, shop_domain=shop, body=body, secret=secret, api_version="2026-04"
+    )
+    headers.update(overrides)
+    if drop is not None:
+        del headers[drop]
+    return client.post("/webhooks", data=body, headers=headers)
+
+
+def assert_refused_without_writes(
+    app: Flask, send: Callable[[], TestResponse], status: int
+) -> TestResponse:
+    before = row_counts(app)
+    response = send()
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.is_json
+    assert row_counts(app) == before
+    return response
+
+
+# --- verification comes first --------------------------------------------------------------
+
+
+def test_a_signed_order_is_accepted_and_recorded_once(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    response = post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+    assert ledger(app) == [("order_award", 40, 0)]
+    with app.extensions["kanta"].db.read() as session:
+        receipt = session.scalars(select(WebhookReceipt)).one()
+    assert (receipt.shop_id, receipt.webhook_id, receipt.topic) == (shop, "w-1", "orders/paid")
+    assert receipt.api_version == "2026-04"
+    assert receipt.triggered_at is not None
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "X-Shopify-Topic",
+        "X-Shopify-Hmac-Sha256",
+        "X-Shopify-Shop-Domain",
+        "X-Shopify-Webhook-Id",
+        "X-Shopify-API-Version",
+    ],
+)
+def test_a_missing_header_is_a_400(app: Flask, client: FlaskClient, shop: int, header: str) -> None:
+    body = json.dumps(paid_order()).encode()
+    response = assert_refused_without_writes(
+        app, lambda: signed_post(client, body, drop=header), 400
+    )
+    assert header in response.get_json()["status"]
+
+
+def test_a_blank_webhook_id_counts_as_missing(app: Flask, client: FlaskClient, shop: int) -> None:
+    body = json.dumps(paid_order()).encode()
+    assert_refused_without_writes(
+        app, lambda: signed_post(client, body, **{"X-Shopify-Webhook-Id": "  "}), 400
+    )
+
+
+def test_a_bad_hmac_is_a_401(app: Flask, client: FlaskClient, shop: int) -> None:
+    body = json.dumps(paid_order()).encode()
+    assert_refused_without_writes(
+        app, lambda: signed_post(client, body, secret="not-the-app-secret"), 401
+    )
+
+
+def test_a_body_changed_after_signing_is_a_401(app: Flask, client: FlaskClient, shop: int) -> None:
+    body = json.dumps(paid_order()).encode()
+    headers = webhook_headers(
+        topic="orders/paid", shop_domain=SHOP, body=body, secret=API_SECRET, api_version="2026-04"
+    )
+    tampered = body.replace(b'"40.00"', b'"99.00"', 1)
+    assert tampered != body
+    assert_refused_without_writes(
+        app, lambda: client.post("/webhooks", data=tampered, headers=headers), 401
+    )
+
+
+def test_the_published_hmac_vector_is_accepted_and_a_one_character_change_is_not(
+    make_app: Callable[..., Flask], database_url: str
+) -> None:
+    """body ``{"foo": "bar"}`` signed with ``test_secret_key`` (STYLE.md, cross-checked)."""
+    vector = "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7g="
+    app = make_app(env=env_with(database_url, SHOPIFY_API_SECRET="test_secret_key"))
+    client = app.test_client()
+    body = b'{"foo": "bar"}'
+    assert sign_webhook(body, "test_secret_key") == vector
+
+    def send(hmac_value: str, data: bytes = body) -> int:
+        headers = webhook_headers(
+            topic="shop/redact",
+            shop_domain=SHOP,
+            body=data,
+            secret="unused",
+            api_version="2026-04",
+        )
+        headers["X-Shopify-Hmac-Sha256"] = hmac_value
+        return client.post("/webhooks", data=data, headers=headers).status_code
+
+    # No shop is installed: a verified shop/redact is a 200 with nothing to do.
+    assert send(vector) == 200
+    assert send(vector[:-2] + "h=") == 401  # one character of the HMAC
+    assert send(vector, b'{"foo": "baz"}') == 401  # one character of the body
+    assert row_counts(app) == dict.fromkeys(row_counts(app), 0)
+
+
+def test_a_body_over_the_limit_is_a_413(app: Flask, client: FlaskClient, shop: int) -> None:
+    limit = app.extensions["kanta"].settings.max_webhook_bytes
+    body = json.dumps({**paid_order(), "note": "x" * limit}).encode()
+    assert_refused_without_writes(app, lambda: signed_post(client, body), 413)
+
+
+def test_a_streamed_body_over_the_limit_is_a_413(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    """Chunked upload, no Content-Length: the limit holds while reading, not only up front."""
+    limit = app.extensions["kanta"].settings.max_webhook_bytes
+    body = json.dumps({**paid_order(), "note": "x" * limit}).encode()
+
+    def send() -> TestResponse:
+        headers = webhook_headers(
+            topic="orders/paid",
+            shop_domain=SHOP,
+            body=body,
+            secret=API_SECRET,
+            api_version="2026-04",
+        )
+        headers["Transfer-Encoding"] = "chunked"
+        return client.post(
+            "/webhooks",
+            input_stream=io.BytesIO(body),
+            headers=headers,
+            # What a server that de-chunks the body (gunicorn, Werkzeug's own) tells the app.
+            environ_overrides={"wsgi.input_terminated": True},
+        )
+
+    assert_refused_without_writes(app, send, 413)
+
+
+def test_a_streamed_body_under_the_limit_is_processed(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    headers = webhook_headers(
+        topic="orders/paid", shop_domain=SHOP, body=body, secret=API_SECRET, api_version="2026-04"
+    )
+    headers["Transfer-Encoding"] = "chunked"
+    response = client.post(
+        "/webhooks",
+        input_stream=io.BytesIO(body),
+        headers=headers,
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 200
+    assert ledger(app) == [("order_award", 40, 0)]
+
+
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b'{"id": 1,', "truncated"),
+        (b"", "empty"),
+        (b'{"id": 7100000000000000001, "note": NaN}', "NaN is not JSON"),
+        (b"[" * 50_000 + b"]" * 50_000, "nested deeper than the parser goes"),
+        (b"[1, 2]", "an array"),
+        (b'"an order"', "a string"),
+        (b"null", "null"),
+        (b"\xff\xfe{\x00}", "not UTF-8"),
+    ],
+)
+def test_an_unreadable_body_with_a_valid_hmac_is_a_400(
+    app: Flask, client: FlaskClient, shop: int, body: bytes, why: str
+) -> None:
+    response = assert_refused_without_writes(app, lambda: signed_post(client, body), 400)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "domain",
+    ["evil.com", "shop.myshopify.com.evil.test", "-shop.myshopify.com", "shop.myshopify.com/x"],
+)
+def test_an_invalid_shop_domain_is_a_400(
+    app: Flask, client: FlaskClient, shop: int, domain: str
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    assert_refused_without_writes(app, lambda: signed_post(client, body, shop=domain), 400)
+
+
+def test_an_unknown_topic_is_a_400(app: Flask, client: FlaskClient, shop: int) -> None:
+    body = json.dumps({"id": 1}).encode()
+    assert_refused_without_writes(
+        app, lambda: signed_post(client, body, topic="products/create"), 400
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_any_method_but_post_is_a_405(
+    app: Flask, client: FlaskClient, shop: int, method: str
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    headers = webhook_headers(
+        topic="orders/paid", shop_domain=SHOP, body=body, secret=API_SECRET, api_version="2026-04"
+    )
+    assert_refused_without_writes(
+        app, lambda: client.open("/webhooks", method=method, data=body, headers=headers), 405
+    )
+
+
+# --- which shop ----------------------------------------------------------------------------
+
+
+def test_a_shop_that_never_installed_gets_a_404_and_nothing_is_written(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    response = assert_refused_without_writes(
+        app,
+        lambda: post_webhook(client, "orders/paid", paid_order(shop=OTHER_SHOP), shop=OTHER_SHOP),
+        404,
+    )
+    assert "not installed" in response.get_json()["status"]
+
+
+@pytest.mark.parametrize(
+    "topic", ["customers/redact", "customers/data_request", "shop/redact", "app/uninstalled"]
+)
+def test_compliance_topics_for_an_unknown_shop_are_a_200_with_nothing_written(
+    app: Flask, client: FlaskClient, shop: int, topic: str
+) -> None:
+    payload = {
+        "shop_id": 1,
+        "shop_domain": OTHER_SHOP,
+        "customer": {"id": CUSTOMER_ID, "email": "ann@example.com", "phone": None},
+        "orders_to_redact": [],
+        "orders_requested": [],
+        "data_request": {"id": 9},
+    }
+    assert_refused_without_writes(
+        app, lambda: post_webhook(client, topic, payload, shop=OTHER_SHOP), 200
+    )
+
+
+# --- once per delivery, once per event -----------------------------------------------------
+
+
+def test_a_redelivery_with_the_same_webhook_id_does_nothing(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    assert post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1").status_code == 200
+    before = row_counts(app)
+
+    response = post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1")
+
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "duplicate delivery"}
+    assert row_counts(app) == before
+    assert ledger(app) == [("order_award", 40, 0)]
+
+
+def test_a_redelivery_does_not_even_reread_the_payload(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    """The receipt decides: a retry whose order has since changed is still the same delivery."""
+    post_webhook(client, "orders/updated", paid_order(order_number=1001), webhook_id="w-1")
+    post_webhook(client, "orders/updated", paid_order(order_number=5000), webhook_id="w-1")
+    with app.extensions["kanta"].db.read() as session:
+        assert session.scalars(select(Order.name)).one() == "#1001"
+
+
+def test_the_same_webhook_id_for_two_shops_is_two_deliveries(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    install_shop(app, OTHER_SHOP)
+
+    first = post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1")
+    second = post_webhook(
+        client, "orders/paid", paid_order(shop=OTHER_SHOP), shop=OTHER_SHOP, webhook_id="w-1"
+    )
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.get_json() == {"status": "ok"}
+    assert ledger(app, SHOP) == [("order_award", 40, 0)]
+    assert ledger(app, OTHER_SHOP) == [("order_award", 40, 0)]
+
+
+def test_one_event_from_two_subscriptions_pays_once(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    """Two webhook ids, one order: the ledger's own key keeps it to one award."""
+    first = post_webhook(client, "orders/paid", paid_order(), webhook_id="sub-a")
+    second = post_webhook(client, "orders/paid", paid_order(), webhook_id="sub-b")
+
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert row_counts(app)["webhook_receipts"] == 2
+    assert ledger(app) == [("order_award", 40, 0)]
+    assert balance(app) == 40
+
+
+def test_one_refund_from_two_subscriptions_reverses_once(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    order = paid_order()
+    post_webhook(client, "orders/paid", order)
+    refund = build_refund(
+        refund_id=7_300_000_000_000_000_001, order=order, lines=[(order["line_items"][0]["id"], 1)]
+    )
+
+    post_webhook(client, "refunds/create", refund, webhook_id="sub-a")
+    post_webhook(client, "refunds/create", refund, webhook_id="sub-b")
+
+    assert ledger(app) == [("order_award", 40, 0), ("refund_reversal", -40, 0)]
+    assert balance(app) == 0
+
+
+# --- failure leaves nothing behind ---------------------------------------------------------
+
+
+def _write_then_fail(
+    session: Session, shop: Shop, payload: Mapping[str, Any], delivery: Delivery
+) -> None:
+    """Does real work through the real handler, then fails, as a crash mid-way would."""
+    plugin.handlers._order_handler("paid")(session, shop, payload, delivery)
+    session.flush()
+    raise RuntimeError("secret-looking internal detail /srv/kanta/plugin/ledger.py line 42")
+
+
+def test_a_failing_handler_is_a_500_and_writes_nothing(
+    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(plugin.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+
+    response = assert_refused_without_writes(
+        app, lambda: post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1"), 500
+    )
+
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text
+    assert "RuntimeError" not in text
+    assert "ledger.py" not in text
+
+
+def test_the_retry_after_a_failure_succeeds_and_pays_once(
+    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as patch:
+        patch.setitem(plugin.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+        assert (
+            post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1").status_code == 500
+        )
+
+    retry = post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1")
+    again = post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1")
+
+    assert retry.get_json() == {"status": "ok"}
+    assert again.get_json() == {"status": "duplicate delivery"}
+    assert ledger(app) == [("order_award", 40, 0)]
+    assert balance(app) == 40
+
+
+# --- payloads Kanta cannot read ------------------------------------------------------------
+
+
+def _without(payload: dict[str, Any], key: str) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != key}
+
+
+REFUND = build_refund(refund_id=7_300_000_000_000_000_009, order=paid_order(), lines=[])
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("orders/paid", _without(paid_order(), "id")),
+        ("orders/paid", {**paid_order(), "id": "not-an-id"}),
+        ("orders/paid", {**paid_order(), "line_items": {"id": 1}}),
+        ("orders/paid", {**paid_order(), "line_items": ["a line"]}),
+        ("orders/create", {**paid_order(), "customer": {"id": -5}}),
+        ("refunds/create", _without(REFUND, "order_id")),
+        ("refunds/create", {**REFUND, "refund_line_items": "all"}),
+        ("customers/data_request", {"customer": {"id": CUSTOMER_ID}, "data_request": {}}),
+    ],
+)
+def test_a_payload_kanta_cannot_read_is_a_400_with_nothing_written(
+    app: Flask, client: FlaskClient, shop: int, topic: str, payload: dict[str, Any]
+) -> None:
+    response = assert_refused_without_writes(app, lambda: post_webhook(client, topic, payload), 400)
+    assert response.get_json()["status"].startswith("unreadable payload")
+
+
+# --- what the happy path does --------------------------------------------------------------
+
+
+def test_a_pos_order_earns_like_an_online_order(app: Flask, client: FlaskClient, shop: int) -> None:
+    pos = paid_order(source_name="pos", shipping_title=None)
+    assert pos["shipping_lines"] == []
+
+    response = post_webhook(client, "orders/paid", pos)
+
+    assert response.status_code == 200
+    assert ledger(app) == [("order_award", 40, 0)]
+    with app.extensions["kanta"].db.read() as session:
+        order = session.scalars(select(Order)).one()
+    assert (order.source_name, order.delivery_kind, order.award_status) == ("pos", "pos", "awarded")
+
+
+def test_header_names_are_case_insensitive(app: Flask, client: FlaskClient, shop: int) -> None:
+    body = json.dumps(paid_order()).encode()
+    signed = webhook_headers(
+        topic="orders/paid", shop_domain=SHOP, body=body, secret=API_SECRET, api_version="2026-04"
+    )
+    headers = {name.lower(): value for name, value in signed.items()}
+    assert client.post("/webhooks", data=body, headers=headers).status_code == 200
+    assert ledger(app) == [("order_award", 40, 0)]

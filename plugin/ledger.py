@@ -207,6 +207,14 @@ def record_order(
     ``event`` is None for orders/create and orders/updated: the order is remembered (for the
     preference and analytics features) but nothing about points changes.
     """
+    # One flush at commit instead of one per statement: the hot path of every delivery.
+    with session.no_autoflush:
+        return _record_order(session, shop, facts, event, now)
+
+
+def _record_order(
+    session: Session, shop: Shop, facts: OrderFacts, event: str | None, now: datetime
+) -> Order:
     order = lock_order(session, shop, facts.order_id, now)
     _remember_order(order, facts)
     customer: Customer | None = None

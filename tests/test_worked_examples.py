@@ -364,3 +364,14 @@ def test_ledger_verify_reports_a_projection_that_disagrees(app: Flask, shopper: 
     bad = runner.invoke(args=["ledger", "verify"])
     assert bad.exit_code == 1
     assert "points_balance: stored 15, ledger 10" in bad.output
+
+
+def test_a_shop_can_award_on_fulfilment_instead_of_payment(app: Flask, shopper: Shopper) -> None:
+    set_program(app, award_on="fulfilled")
+    order = shopper.order(line("Desk", "250.00"))
+    shopper.pays(order)
+    assert shopper.entries() == []
+    shopper.send("orders/fulfilled", order)
+    assert shopper.points == 250
+    shopper.send("orders/fulfilled", order)  # a second subscription's delivery: once only
+    assert shopper.points == 250

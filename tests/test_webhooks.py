@@ -365,6 +365,21 @@ def test_a_redelivery_does_not_even_reread_the_payload(
         assert session.scalars(select(Order.name)).one() == "#1001"
 
 
+def test_overlong_delivery_headers_are_cut_to_fit_not_a_failure(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    long_id = "w" * 300
+    headers = {"X-Shopify-Event-Id": "e" * 300, "X-Shopify-API-Version": "2026-04-unstable-x"}
+    first = post_webhook(client, "orders/paid", paid_order(), webhook_id=long_id, headers=headers)
+    again = post_webhook(client, "orders/paid", paid_order(), webhook_id=long_id, headers=headers)
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert again.get_json() == {"status": "duplicate delivery"}
+    with app.extensions["kanta"].db.read() as session:
+        receipt = session.scalars(select(WebhookReceipt)).one()
+    assert (len(receipt.webhook_id), len(receipt.event_id or "")) == (128, 128)
+
+
 def test_the_same_webhook_id_for_two_shops_is_two_deliveries(
     app: Flask, client: FlaskClient, shop: int
 ) -> None:

@@ -148,15 +148,17 @@ def _first_delivery(session: Session, shop: Shop, delivery: Delivery) -> bool:
             shop_id=shop.id,
             webhook_id=delivery.webhook_id,
             topic=delivery.topic,
-            event_id=(headers.get("X-Shopify-Event-Id") or None),
+            event_id=(headers.get("X-Shopify-Event-Id", "").strip()[:128] or None),
             api_version=headers.get("X-Shopify-API-Version", "")[:16] or None,
             triggered_at=delivery.triggered_at,
             received_at=delivery.received_at,
         )
         .on_conflict_do_nothing(index_elements=["shop_id", "webhook_id"])
+        .returning(WebhookReceipt.id)
     )
-    result: Any = session.execute(stmt)
-    return bool(result.rowcount)
+    # RETURNING, not rowcount: through the ORM session, psycopg reports rowcount -1 here (so
+    # every redelivery looked new on PostgreSQL).
+    return session.execute(stmt).first() is not None
 
 
 def _parse_time(value: str | None) -> datetime | None:

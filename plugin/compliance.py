@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .loyalty.orders import PayloadError
 from .models import (
     Customer,
     CustomerPreference,
@@ -34,7 +35,14 @@ from .models import (
 )
 
 
-def mark_uninstalled(session: Session, shop: Shop, now: datetime) -> None:
+def mark_uninstalled(
+    session: Session, shop: Shop, now: datetime, *, triggered_at: datetime | None = None
+) -> None:
+    # A retry carries its original trigger time: an uninstall that happened before the latest
+    # install must not undo that reinstall.
+    if triggered_at is not None and shop.installed_at is not None:
+        if triggered_at < shop.installed_at:
+            return
     if shop.uninstalled_at is None:
         shop.uninstalled_at = now
     shop.access_token_enc = None
@@ -60,38 +68,61 @@ def redact_shop(session: Session, shop: Shop) -> None:
     session.delete(shop)
 
 
-def _customer_for(session: Session, shop: Shop, payload: Mapping[str, Any]) -> Customer | None:
+def _customers_for(session: Session, shop: Shop, payload: Mapping[str, Any]) -> list[Customer]:
+    """The customers a compliance payload names, locked.
+
+    By Shopify customer id when the payload has one: then an email never widens the match (the
+    same address on another customer row must not hand over or erase that customer's data).
+    Only a payload without an id is matched by email (documented: some carry only an email).
+    """
     raw = payload.get("customer")
     if not isinstance(raw, Mapping):
-        return None
+        return []
     customer_id = raw.get("id")
-    if isinstance(customer_id, int) and not isinstance(customer_id, bool):
-        found: Customer | None = session.scalars(
-            select(Customer)
-            .where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
-            .with_for_update()
-        ).one_or_none()
-        if found is not None:
-            return found
+    if customer_id is not None:
+        if not isinstance(customer_id, int) or isinstance(customer_id, bool):
+            raise PayloadError("customer.id must be a Shopify id")
+        return list(
+            session.scalars(
+                select(Customer)
+                .where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
+                .with_for_update()
+            )
+        )
     email = raw.get("email")
-    if isinstance(email, str) and email:
-        # Some payloads carry only an email (documented); match it exactly.
-        by_email: Customer | None = session.scalars(
+    if not isinstance(email, str) or not email.strip():
+        return []
+    return list(
+        session.scalars(
             select(Customer)
-            .where(Customer.shop_id == shop.id, Customer.email == email)
+            .where(
+                Customer.shop_id == shop.id,
+                func.lower(Customer.email) == email.strip().lower(),
+            )
             .order_by(Customer.id)
-            .limit(1)
-        ).first()
-        return by_email
-    return None
+            .with_for_update()
+        )
+    )
 
 
 def redact_customer(
     session: Session, shop: Shop, payload: Mapping[str, Any], now: datetime
 ) -> None:
-    customer = _customer_for(session, shop, payload)
-    if customer is None:
-        return  # never held, or already redacted: nothing to do
+    # None found: never held, or already redacted (identity gone): nothing more to do.
+    for customer in _customers_for(session, shop, payload):
+        _redact(session, shop, customer, now)
+    raw = payload.get("customer")
+    named_id = raw.get("id") if isinstance(raw, Mapping) else None
+    if isinstance(named_id, int) and not isinstance(named_id, bool):
+        # Exports made while Kanta held nothing on them still name the customer.
+        session.execute(
+            delete(DataExport).where(
+                DataExport.shop_id == shop.id, DataExport.shopify_customer_id == named_id
+            )
+        )
+
+
+def _redact(session: Session, shop: Shop, customer: Customer, now: datetime) -> None:
     session.execute(
         delete(CustomerPreference).where(
             CustomerPreference.shop_id == shop.id, CustomerPreference.customer_id == customer.id
@@ -141,12 +172,15 @@ def prepare_data_export(
     request_info = payload.get("data_request")
     request_id = request_info.get("id") if isinstance(request_info, Mapping) else None
     if not isinstance(request_id, int) or isinstance(request_id, bool):
-        from .loyalty.orders import PayloadError
-
         raise PayloadError("data_request.id must be a Shopify id")
-    customer = _customer_for(session, shop, payload)
+    found = _customers_for(session, shop, payload)
+    customer = found[0] if found else None
     raw_customer = payload.get("customer")
     shopify_id = raw_customer.get("id") if isinstance(raw_customer, Mapping) else None
+    if customer is not None:
+        # Found by email only: still file the export under the customer's id, so that a later
+        # customers/redact of that customer deletes it too.
+        shopify_id = customer.shopify_customer_id
     export = _export_for(session, shop, customer, now)
     export["data_request_id"] = request_id
     dialect = session.get_bind().dialect.name

@@ -47,7 +47,7 @@ def on_refund_created(
 def on_app_uninstalled(
     session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
 ) -> None:
-    compliance.mark_uninstalled(session, shop, d.received_at)
+    compliance.mark_uninstalled(session, shop, d.received_at, triggered_at=d.triggered_at)
 
 
 def on_scopes_update(session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery) -> None:

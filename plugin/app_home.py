@@ -11,6 +11,7 @@ after uninstall, dead refresh token — is installed right here by token exchang
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -84,14 +85,16 @@ def patch_id_token() -> Response:
     """Where ``shopifyapp`` sends a document request without a valid ID token: App Bridge gets
     a fresh one and reloads ``shopify-reload`` with it."""
     k = kanta()
+    shop = request.args.get("shop", "")
+    reload_path = request.args.get("shopify-reload", "")
+    if not is_valid_shop_domain(shop) or not reload_path.startswith("/"):
+        return Response("Bad Request", status=400, mimetype="text/plain")
     if k.settings.demo:
         # No App Bridge offline: ask the demo admin (our parent frame) for a token instead.
-        shop = request.args.get("shop", "")
-        reload_path = request.args.get("shopify-reload", "")
-        if not is_valid_shop_domain(shop) or not reload_path.startswith("/"):
-            return Response("Bad Request", status=400, mimetype="text/plain")
-        return _document(render_template("patch_id_token.html", reload_path=reload_path), shop)
-    return _respond(k.shopify.app.app_home_patch_id_token(_request_input()))  # type: ignore[arg-type]
+        page = render_template("patch_id_token.html", reload_path=reload_path)
+        return _document(page, shop)
+    result = k.shopify.app.app_home_patch_id_token(_request_input())  # type: ignore[arg-type]
+    return _respond(result.response)
 
 
 @bp.get("/healthz")
@@ -174,6 +177,8 @@ def _home_context(k: Kanta, domain: str) -> dict[str, Any]:
             for c in recent
         ]
         return {
+            "earn_summary": _earn_summary(program, shop.currency),
+            "award_summary": _award_summary(program),
             "demo": k.settings.demo,
             "api_key": k.settings.api_key,
             "shop_domain": shop.domain,
@@ -184,3 +189,30 @@ def _home_context(k: Kanta, domain: str) -> dict[str, Any]:
             "member_count": member_count or 0,
             "members": members,
         }
+
+
+@bp.app_template_filter("plain_number")
+def plain_number(value: Decimal) -> str:
+    """``Decimal("1.50")`` → ``1.5``, ``Decimal("10")`` → ``10`` (never ``1E+1``)."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _earn_summary(program: ProgramSettings, currency: str) -> str:
+    rate = program.earn_rate
+    unit = "point" if rate == 1 else "points"
+    excluded = [
+        name
+        for name, included in (("shipping", program.include_shipping), ("tax", program.include_tax))
+        if not included
+    ]
+    text = f"{plain_number(rate)} {unit} per 1 {currency} spent"
+    return text + (f", excluding {' and '.join(excluded)}" if excluded else "")
+
+
+def _award_summary(program: ProgramSettings) -> str:
+    text = f"when the order is {program.award_on}"
+    days = program.pending_days
+    if days:
+        return f"{text}, spendable after {days} day{'' if days == 1 else 's'} pending"
+    return f"{text}, spendable at once (no pending period)"

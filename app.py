@@ -20,8 +20,10 @@ from flask import Flask
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from plugin.settings import ConfigError, load_settings
 
-    app = Flask(__name__, instance_relative_config=True)
     config = dict(test_config or {})
+    app = Flask(
+        __name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None)
+    )
     env: Mapping[str, str] = config.pop("KANTA_ENV", os.environ)
     app.config.update(config)
     instance_path = Path(app.instance_path)

@@ -16,6 +16,10 @@ from typing import Any
 
 from flask import Flask
 
+# Exit status for a configuration error. 4 is what gunicorn's arbiter calls APP_LOAD_ERROR: it
+# then stops with "App failed to load." instead of rebooting workers that can never start.
+CONFIG_ERROR_EXIT = 4
+
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from plugin.settings import ConfigError, load_settings
@@ -33,7 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # One line, no stack trace: a bad deploy should say exactly what is missing.
         sys.stderr.write(f"kanta: configuration error: {error}\n")
         sys.stderr.flush()
-        raise SystemExit(1) from None
+        raise SystemExit(CONFIG_ERROR_EXIT) from None
 
     configure_logging(app)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_webhook_bytes

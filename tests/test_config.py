@@ -1,0 +1,105 @@
+"""Start-up configuration: a bad production deploy stops with one line naming what is missing;
+no credentials at all means the demo; secrets never show in a repr."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from app import CONFIG_ERROR_EXIT, create_app
+from plugin.settings import load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+FULL_ENV = {
+    "SHOPIFY_API_KEY": "key",
+    "SHOPIFY_API_SECRET": "s3cret-value",
+    "SHOPIFY_APP_URL": "https://kanta.example",
+    "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+}
+
+
+def without(name: str) -> dict[str, str]:
+    return {k: v for k, v in FULL_ENV.items() if k != name}
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        (without("SHOPIFY_API_SECRET"), "SHOPIFY_API_SECRET"),
+        (without("SHOPIFY_APP_URL"), "SHOPIFY_APP_URL"),
+        (without("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
+        ({**FULL_ENV, "TOKEN_ENCRYPTION_KEY": "not-a-fernet-key"}, "TOKEN_ENCRYPTION_KEY"),
+        ({**FULL_ENV, "SHOPIFY_API_SECRET": "   "}, "SHOPIFY_API_SECRET"),
+    ],
+)
+def test_missing_setting_stops_start_up_with_one_line(
+    env: dict[str, str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        create_app({"KANTA_ENV": env, "INSTANCE_PATH": str(tmp_path)})
+
+    assert stopped.value.code == CONFIG_ERROR_EXIT != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert named in err
+    assert "Traceback" not in err
+    assert stopped.value.__cause__ is None
+    assert stopped.value.__suppress_context__
+
+
+def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "SHOPIFY_API_KEY": "x",
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+
+    result = subprocess.run(
+        [str(gunicorn), "--bind", "127.0.0.1:0", "--workers", "1", "app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+    assert result.returncode != 0
+    assert "SHOPIFY_API_SECRET" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "App failed to load" in result.stderr  # stopped, not rebooting workers forever
+
+
+def test_no_credentials_means_demo(tmp_path: Path) -> None:
+    settings = load_settings({}, tmp_path)
+
+    assert settings.demo
+    assert settings.shopify_api_base_url == "http://devstore.local"
+    # The generated development credentials are kept for the next start.
+    assert load_settings({}, tmp_path).api_secret == settings.api_secret
+
+
+def test_secret_without_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        create_app({"KANTA_ENV": {"SHOPIFY_API_SECRET": "x"}, "INSTANCE_PATH": str(tmp_path)})
+    assert "SHOPIFY_API_KEY" in capsys.readouterr().err
+
+
+def test_settings_repr_never_shows_secrets(tmp_path: Path) -> None:
+    env = {**FULL_ENV, "DATABASE_URL": "postgresql://kanta:dbpass@db.internal/kanta"}
+    settings = load_settings(env, tmp_path)
+
+    text = repr(settings) + str(settings)
+
+    assert "s3cret-value" not in text
+    assert FULL_ENV["TOKEN_ENCRYPTION_KEY"] not in text
+    assert "dbpass" not in text
+    assert "key" in text
+    demo = load_settings({}, tmp_path)
+    assert demo.api_secret not in repr(demo)
+    assert demo.token_encryption_key not in repr(demo)

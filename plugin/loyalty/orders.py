@@ -20,6 +20,8 @@ from typing import Any
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# Far above any real order, and inside the Numeric(18, 2) columns that store amounts.
+MAX_AMOUNT = Decimal(10) ** 12
 
 
 class PayloadError(ValueError):
@@ -175,11 +177,11 @@ def parse_order(payload: Mapping[str, Any]) -> OrderFacts:
     gateway = gateways[0] if isinstance(gateways, list) and gateways else payload.get("gateway")
     return OrderFacts(
         order_id=order_id,
-        name=_opt_str(payload.get("name")),
+        name=_opt_str(payload.get("name"), 64),
         customer=_parse_customer(payload.get("customer")),
         is_test=payload.get("test") is True,
-        source_name=_opt_str(payload.get("source_name")),
-        currency=_opt_str(payload.get("currency")),
+        source_name=_opt_str(payload.get("source_name"), 64),
+        currency=_currency(payload.get("currency")),
         taxes_included=payload.get("taxes_included") is True,
         total_price=_opt_money(payload, "total_price"),
         financial_status=_opt_str(payload.get("financial_status")),
@@ -206,8 +208,8 @@ def parse_refund(payload: Mapping[str, Any]) -> RefundFacts:
             raise PayloadError("refund_line_items entries must be objects")
         line_id = _shopify_id(item.get("line_item_id"), "refund_line_items.line_item_id")
         quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-            raise PayloadError("refund_line_items.quantity must be a non-negative integer")
+        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity < 10**6:
+            raise PayloadError("refund_line_items.quantity must be a whole number from 0 to 999999")
         lines.append((line_id, quantity))
     return RefundFacts(
         refund_id=refund_id,
@@ -243,7 +245,7 @@ def _parse_customer(raw: Any) -> CustomerFacts | None:
         return None
     return CustomerFacts(
         shopify_id=_shopify_id(raw.get("id"), "customer.id"),
-        email=_opt_str(raw.get("email")),
+        email=_opt_str(raw.get("email"), 320),
         first_name=_opt_str(raw.get("first_name")),
         last_name=_opt_str(raw.get("last_name")),
     )
@@ -253,14 +255,11 @@ def _parse_line(raw: Any) -> LineFacts:
     if not isinstance(raw, Mapping):
         raise PayloadError("line_items entries must be objects")
     quantity = raw.get("quantity", 0)
-    if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
-        raise PayloadError("line_items.quantity must be a non-negative integer")
+    if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity < 10**6:
+        raise PayloadError("line_items.quantity must be a whole number from 0 to 999999")
     gross = _money_of(raw, "price") * quantity
-    discounts = sum(
-        (_money_of(a, "amount") for a in raw.get("discount_allocations") or [] if _is_map(a)),
-        ZERO,
-    )
-    tax = sum((_money_of(t, "price") for t in raw.get("tax_lines") or [] if _is_map(t)), ZERO)
+    discounts = sum((_money_of(a, "amount") for a in _objects(raw, "discount_allocations")), ZERO)
+    tax = sum((_money_of(t, "price") for t in _objects(raw, "tax_lines")), ZERO)
     return LineFacts(
         line_id=_shopify_id(raw.get("id"), "line_items.id"),
         quantity=quantity,
@@ -277,10 +276,9 @@ def _parse_shipping(raw: Any) -> ShippingFacts:
         net = _money_of(raw, "discounted_price")
     else:
         net = _money_of(raw, "price") - sum(
-            (_money_of(a, "amount") for a in raw.get("discount_allocations") or [] if _is_map(a)),
-            ZERO,
+            (_money_of(a, "amount") for a in _objects(raw, "discount_allocations")), ZERO
         )
-    tax = sum((_money_of(t, "price") for t in raw.get("tax_lines") or [] if _is_map(t)), ZERO)
+    tax = sum((_money_of(t, "price") for t in _objects(raw, "tax_lines")), ZERO)
     category = str(raw.get("delivery_category") or "").lower()
     code = _opt_str(raw.get("code"))
     kind = "shipping"
@@ -298,8 +296,14 @@ def _parse_shipping(raw: Any) -> ShippingFacts:
     )
 
 
-def _is_map(value: Any) -> bool:
-    return isinstance(value, Mapping)
+def _objects(obj: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
+    """A list of JSON objects, or a PayloadError: Shopify never sends anything else there."""
+    value = obj.get(field)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
+        raise PayloadError(f"{field} must be a list of objects")
+    return value
 
 
 def _money_of(obj: Mapping[str, Any], field: str) -> Decimal:
@@ -330,8 +334,8 @@ def _decimal(value: Any, field: str) -> Decimal:
         result = Decimal(str(value))
     except (InvalidOperation, ValueError):
         raise PayloadError(f"{field} must be a decimal amount") from None
-    if not result.is_finite():
-        raise PayloadError(f"{field} must be a finite amount")
+    if not result.is_finite() or abs(result) >= MAX_AMOUNT:
+        raise PayloadError(f"{field} must be a finite amount below {MAX_AMOUNT}")
     return result
 
 
@@ -345,10 +349,16 @@ def _shopify_id(value: Any, field: str) -> int:
     return value
 
 
-def _opt_str(value: Any) -> str | None:
+def _opt_str(value: Any, limit: int = 255) -> str | None:
     if value is None:
         return None
-    return str(value)[:255]
+    return str(value)[:limit]
+
+
+def _currency(value: Any) -> str | None:
+    if isinstance(value, str) and len(value) == 3 and value.isalpha():
+        return value.upper()
+    return None
 
 
 def _opt_datetime(value: Any) -> datetime | None:

@@ -250,7 +250,8 @@ def main() -> None:
     deliveries = make_deliveries(args.deliveries + 50)
     size = statistics.mean(len(b) for b, _ in deliveries)
     print(
-        f"{len(deliveries)} deliveries, mean body {size / 1024:.1f} KB, concurrency {args.concurrency}"
+        f"{len(deliveries)} deliveries, mean body {size / 1024:.1f} KB, "
+        f"concurrency {args.concurrency}"
     )
     baseline = run_server(
         "bench.hello:create_app()", {}, deliveries, args.concurrency, "hello-world"

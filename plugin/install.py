@@ -257,8 +257,8 @@ def access_token_for(kanta: Kanta, shop_id: int) -> str:
             rejected = error
         except ShopifyUnavailable:
             # Shopify is down; the current token may still have a few minutes left.
-            assert shop.access_token_expires_at is not None
-            if shop.access_token_expires_at > now:
+            expires = shop.access_token_expires_at
+            if expires is not None and expires > now:
                 return kanta.cipher.decrypt(shop.access_token_enc)
             raise
         else:

@@ -29,6 +29,8 @@ class RecordingTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/admin/oauth/access_token"):
             self._stack.token_requests.append(json.loads(request.read()))
+            if self._stack.token_endpoint_down:
+                return httpx.Response(503, json={"errors": "Service unavailable"})
         return self._inner.handle_request(request)
 
 
@@ -49,6 +51,7 @@ class ShopifyStack:
             self.store, self.sender, app_url=APP_URL, api_key=API_KEY, api_secret=API_SECRET
         )
         self.token_requests: list[dict[str, Any]] = []
+        self.token_endpoint_down = False
         transport = RecordingTransport(httpx.WSGITransport(app=self.devstore_app), self)
         self.app = make_app(SHOPIFY_TRANSPORT=transport, **config)
         self.sender.client = httpx.Client(transport=httpx.WSGITransport(app=self.app))

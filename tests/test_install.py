@@ -22,7 +22,7 @@ from plugin.install import (
 )
 from plugin.loyalty.program import ProgramSettings
 from plugin.models import Reward, Shop
-from plugin.shopify.gateway import InvalidIdToken
+from plugin.shopify.gateway import InvalidIdToken, ShopifyUnavailable
 from tests.conftest import API_KEY, API_SECRET, SHOP, Clock
 from tests.shopify_fixtures import ShopifyStack
 
@@ -315,6 +315,24 @@ def test_refused_refresh_token_needs_reauth_then_app_load_reinstalls(
     assert stack.load_app_home().status_code == 200
     token = access_token_for(stack.kanta, shop.id)
     assert stack.store.token_is_live(SHOP, token)
+
+
+def test_shopify_down_during_refresh_uses_the_token_while_it_lasts(
+    stack: ShopifyStack, clock: Clock
+) -> None:
+    shop = installed(stack)
+    current = stack.kanta.cipher.decrypt(shop.access_token_enc or "")
+    stack.token_endpoint_down = True
+    clock.advance(minutes=58)
+
+    assert access_token_for(stack.kanta, shop.id) == current
+
+    clock.advance(minutes=3)  # now past its expiry
+    with pytest.raises(ShopifyUnavailable):
+        access_token_for(stack.kanta, shop.id)
+    # Nothing was forgotten: when Shopify is back, the stored refresh token still works.
+    stack.token_endpoint_down = False
+    assert stack.store.token_is_live(SHOP, access_token_for(stack.kanta, shop.id))
 
 
 def test_no_token_for_unknown_or_uninstalled_shop(stack: ShopifyStack, clock: Clock) -> None:

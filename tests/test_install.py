@@ -388,3 +388,33 @@ def test_refresh_race_refreshes_once(stack: ShopifyStack, clock: Clock) -> None:
     clock.advance(minutes=58)
     assert stack.store.token_is_live(SHOP, access_token_for(stack.kanta, shop.id))
     assert stack.store.refresh_count(SHOP) == 2
+
+
+@pytest.mark.postgres_only
+def test_concurrent_first_loads_install_once(stack: ShopifyStack, clock: Clock) -> None:
+    """Two admin tabs opening the app at once: one shop row, and the stored pair is the one
+    Shopify issued last (exchanges queue on the row lock), so its refresh token works."""
+    barrier = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def open_app() -> None:
+        token = stack.id_token()
+        client = stack.app.test_client()
+        barrier.wait()
+        response = client.get("/", query_string={"embedded": "1", "shop": SHOP, "id_token": token})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=open_app) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert statuses == [200, 200]
+    with stack.kanta.db.read() as session:
+        assert session.scalar(select(func.count(Shop.id))) == 1
+        assert session.scalar(select(func.count(Reward.id))) == 1
+    clock.advance(minutes=58)
+    shop = stored_shop(stack)
+    assert stack.store.token_is_live(SHOP, access_token_for(stack.kanta, shop.id))
+    assert stack.store.refresh_count(SHOP) == 1

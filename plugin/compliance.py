@@ -40,9 +40,9 @@ def mark_uninstalled(
 ) -> None:
     # A retry carries its original trigger time: an uninstall that happened before the latest
     # install must not undo that reinstall.
-    if triggered_at is not None and shop.installed_at is not None:
-        if triggered_at < shop.installed_at:
-            return
+    latest_install = shop.last_installed_at or shop.installed_at
+    if triggered_at is not None and latest_install is not None and triggered_at < latest_install:
+        return
     if shop.uninstalled_at is None:
         shop.uninstalled_at = now
     shop.access_token_enc = None

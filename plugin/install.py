@@ -138,6 +138,7 @@ def _mark_installed(kanta: Kanta, session: Session, shop: Shop) -> None:
     first_install = shop.installed_at is None
     if first_install:
         shop.installed_at = kanta.now()
+    shop.last_installed_at = kanta.now()
     shop.uninstalled_at = None
     if not shop.program:
         shop.program = ProgramSettings().to_dict()

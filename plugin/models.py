@@ -82,6 +82,8 @@ class Shop(Base):
     refresh_token_expires_at: Mapped[datetime | None]
     scopes: Mapped[str] = mapped_column(Text, default="")
     installed_at: Mapped[datetime | None]
+    # The latest (re)install: an uninstall webhook triggered before it is a stale retry.
+    last_installed_at: Mapped[datetime | None]
     uninstalled_at: Mapped[datetime | None]
     # The loyalty program's settings (validated by plugin.loyalty.program.ProgramSettings).
     program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -46,6 +46,8 @@ class Settings:
     scopes: str = "read_orders,read_customers,write_customers,write_discounts"
     max_webhook_bytes: int = 512 * 1024
     run_jobs_in_process: bool = True
+    # Reverse proxies in front of the app (TLS terminators) whose X-Forwarded-* headers to trust.
+    proxy_hops: int = 0
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a traceback
         return (
@@ -88,6 +90,10 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
     api_version = env.get("SHOPIFY_API_VERSION", "").strip() or DEFAULT_API_VERSION
     base_url = env.get("SHOPIFY_API_BASE_URL", "").strip() or None
     in_process = env.get("KANTA_JOBS", "").strip().lower() != "celery"
+    hops_text = env.get("KANTA_PROXY_HOPS", "").strip() or "0"
+    if not hops_text.isdigit():
+        raise ConfigError("KANTA_PROXY_HOPS must be a whole number (proxies in front of the app)")
+    proxy_hops = int(hops_text)
 
     if env.get("SHOPIFY_API_KEY", "").strip():
         key = env["SHOPIFY_API_KEY"].strip()
@@ -107,6 +113,7 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
             api_version=api_version,
             shopify_api_base_url=base_url,
             run_jobs_in_process=in_process,
+            proxy_hops=proxy_hops,
         )
 
     for name in ("SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):

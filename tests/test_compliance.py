@@ -257,11 +257,6 @@ def test_reinstalling_brings_the_program_and_members_back(
     assert snapshot(app, ANN)["profile"][3] == 150
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugin.install keeps installed_at at the first install, so a retried uninstall "
-    "triggered before a reinstall cannot be told apart from a new one",
-)
 def test_a_retried_uninstall_from_before_a_reinstall_does_not_undo_it(
     app: Flask, client: FlaskClient, story: dict[str, int], clock: Clock
 ) -> None:

@@ -103,3 +103,31 @@ def test_settings_repr_never_shows_secrets(tmp_path: Path) -> None:
     demo = load_settings({}, tmp_path)
     assert demo.api_secret not in repr(demo)
     assert demo.token_encryption_key not in repr(demo)
+
+
+def test_behind_a_proxy_the_forwarded_scheme_and_host_are_trusted(tmp_path: Path) -> None:
+    from flask import request
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "INSTANCE_PATH": str(tmp_path),
+            "KANTA_ENV": {**FULL_ENV, "KANTA_PROXY_HOPS": "1"},
+        }
+    )
+
+    @app.get("/_url")
+    def _url() -> str:
+        return request.url
+
+    seen = app.test_client().get(
+        "/_url", headers={"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kanta.example.com"}
+    )
+    assert seen.get_data(as_text=True) == "https://kanta.example.com/_url"
+
+
+def test_a_bad_proxy_hop_count_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(SystemExit):
+        create_app(
+            {"INSTANCE_PATH": str(tmp_path), "KANTA_ENV": {**FULL_ENV, "KANTA_PROXY_HOPS": "x"}}
+        )

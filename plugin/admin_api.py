@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .auth import admin_caller, installed_shop
 from .ledger import program_of
-from .models import Customer, LedgerEntry
+from .models import Customer, DataExport, LedgerEntry
 from .runtime import kanta
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
@@ -91,3 +91,57 @@ def member(customer_id: str) -> Any:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@bp.get("/data-requests")
+def data_requests() -> Any:
+    """The exports prepared for ``customers/data_request``, newest first."""
+    caller = admin_caller()
+    with kanta().db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        exports = session.execute(
+            select(
+                DataExport.data_request_id,
+                DataExport.shopify_customer_id,
+                DataExport.created_at,
+            )
+            .where(DataExport.shop_id == shop.id)
+            .order_by(DataExport.created_at.desc(), DataExport.id.desc())
+            .limit(500)
+        ).all()
+        return jsonify(
+            {
+                "data_requests": [
+                    {
+                        "data_request_id": str(request_id),
+                        "customer_id": str(customer_id) if customer_id else None,
+                        "prepared_at": prepared_at.isoformat(),
+                        "download_url": f"/api/admin/data-requests/{request_id}",
+                    }
+                    for request_id, customer_id, prepared_at in exports
+                ]
+            }
+        )
+
+
+@bp.get("/data-requests/<data_request_id>")
+def data_request_download(data_request_id: str) -> Any:
+    """One export as a JSON file the merchant sends to the customer."""
+    caller = admin_caller()
+    if not data_request_id.isdigit() or not 0 < int(data_request_id) < 2**63:
+        abort(make_response({"error": "no such data request"}, 404))
+    with kanta().db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        export = session.scalars(
+            select(DataExport).where(
+                DataExport.shop_id == shop.id, DataExport.data_request_id == int(data_request_id)
+            )
+        ).one_or_none()
+        if export is None:
+            abort(make_response({"error": "no such data request"}, 404))
+        response = jsonify(export.payload)
+        response.headers["Content-Disposition"] = (
+            f'attachment; filename="data-request-{data_request_id}.json"'
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response

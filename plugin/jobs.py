@@ -17,10 +17,10 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 if TYPE_CHECKING:
     from .runtime import Kanta
@@ -147,5 +147,21 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
             totals["released"] += ledger.release_pending_points(session, shop, moment)
             totals["expired"] += ledger.expire_inactive_points(session, shop, moment)
             totals["tiers_changed"] += ledger.refresh_tiers(session, shop, moment)
+    totals["receipts_pruned"] = prune_webhook_receipts(kanta, moment)
     log.info("daily jobs done: %s", totals)
     return totals
+
+
+# Shopify retries a delivery for 4 hours and a retry may be delayed further; a month of receipts
+# is far more than any redelivery needs, and the business keys (order, refund) stay forever.
+RECEIPT_RETENTION = timedelta(days=30)
+
+
+def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
+    from .models import WebhookReceipt
+
+    with kanta.db.transaction() as session:
+        result = session.connection().execute(
+            delete(WebhookReceipt).where(WebhookReceipt.received_at < now - RECEIPT_RETENTION)
+        )
+        return max(result.rowcount, 0)

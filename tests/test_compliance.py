@@ -525,3 +525,49 @@ def test_data_request_carrying_only_an_email_finds_the_customer(
 
     post_webhook(client, "customers/redact", redact_ann())
     assert exports(app) == []
+
+
+def test_the_merchant_lists_and_downloads_prepared_data_requests(
+    client: FlaskClient, story: dict[str, int]
+) -> None:
+    from tests.test_member_api import bearer
+
+    post_webhook(client, "customers/data_request", data_request())
+    listing = client.get("/api/admin/data-requests", headers=bearer())
+    assert listing.status_code == 200
+    (item,) = listing.get_json()["data_requests"]
+    assert item["data_request_id"] == str(REQUEST_ID)
+    assert item["customer_id"] == str(ANN)
+
+    download = client.get(item["download_url"], headers=bearer())
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.get_json()["customer"]["email"] == "ann@example.com"
+
+    # The other (installed) shop's token finds nothing: the export is not theirs.
+    assert client.get(item["download_url"], headers=bearer(OTHER_SHOP)).status_code == 404
+    assert client.get("/api/admin/data-requests", headers=bearer(OTHER_SHOP)).get_json() == {
+        "data_requests": []
+    }
+    assert client.get("/api/admin/data-requests/12345", headers=bearer()).status_code == 404
+    assert client.get("/api/admin/data-requests", headers={}).status_code == 401
+
+
+def test_the_daily_job_prunes_old_webhook_receipts_only(
+    app: Flask, client: FlaskClient, story: dict[str, int], clock: Clock
+) -> None:
+    from plugin.jobs import run_daily
+    from plugin.models import WebhookReceipt
+
+    def receipts() -> int:
+        with app.extensions["kanta"].db.read() as session:
+            return int(session.scalar(select(func.count()).select_from(WebhookReceipt)) or 0)
+
+    before = receipts()
+    assert before > 0
+    clock.advance(days=29)
+    post_webhook(client, "customers/data_request", data_request())
+    assert run_daily(app.extensions["kanta"])["receipts_pruned"] == 0
+    clock.advance(days=2)
+    assert run_daily(app.extensions["kanta"])["receipts_pruned"] == before
+    assert receipts() == 1

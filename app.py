@@ -25,14 +25,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from plugin.settings import ConfigError, load_settings
 
     config = dict(test_config or {})
-    app = Flask(
-        __name__, instance_relative_config=True, instance_path=config.pop("INSTANCE_PATH", None)
-    )
     env: Mapping[str, str] = config.pop("KANTA_ENV", os.environ)
+    # Where the embedded database and the demo's generated credentials live (default: instance/).
+    instance_path = config.pop("INSTANCE_PATH", None) or env.get("KANTA_INSTANCE_PATH") or None
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
     app.config.update(config)
-    instance_path = Path(app.instance_path)
     try:
-        settings = load_settings(env, instance_path)
+        settings = load_settings(env, Path(app.instance_path))
     except ConfigError as error:
         # One line, no stack trace: a bad deploy should say exactly what is missing.
         sys.stderr.write(f"kanta: configuration error: {error}\n")

@@ -33,7 +33,9 @@
     member.entries.forEach(function (entry) {
       var row = el("tr");
       row.appendChild(el("td", new Date(entry.created_at).toLocaleString()));
-      var what = entry.kind.replace(/_/g, " ") + (entry.order_id ? " · order " + entry.order_id : "");
+      var order = (entry.details && entry.details.order_name) || entry.order_id;
+      var what = entry.kind.replace(/_/g, " ") + (order ? " · order " + order : "") +
+        (entry.reason ? " · " + entry.reason : "");
       row.appendChild(el("td", entry.reason ? what + " — " + entry.reason : what));
       row.appendChild(el("td", signed(entry.points), "num"));
       row.appendChild(el("td", signed(entry.pending_points), "num"));
@@ -45,6 +47,7 @@
 
   function showMember(customerId) {
     panel.hidden = false;
+    if (panel.scrollIntoView) { panel.scrollIntoView({ block: "nearest" }); }
     title.textContent = "Loading…";
     body.replaceChildren();
     window.kanta.fetch("/api/admin/members/" + encodeURIComponent(customerId))

@@ -49,11 +49,11 @@ def backend() -> str:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    # PostgreSQL-only tests run in the PostgreSQL pass of the suite (see .ci/run), not twice.
-    if backend() == "postgresql":
-        return
-    keep = [i for i in items if i.get_closest_marker("postgres_only") is None]
-    dropped = [i for i in items if i.get_closest_marker("postgres_only") is not None]
+    # PostgreSQL-only tests run in the PostgreSQL pass of the suite (scripts/test), not twice;
+    # browser tests drive the SQLite demo and run in the SQLite pass only.
+    other_pass = "browser" if backend() == "postgresql" else "postgres_only"
+    keep = [i for i in items if i.get_closest_marker(other_pass) is None]
+    dropped = [i for i in items if i.get_closest_marker(other_pass) is not None]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = keep

@@ -68,51 +68,60 @@ def _locked(session: Session, stmt: Select[Any]) -> Any:
     ).one_or_none()
 
 
-def lock_order(session: Session, shop: Shop, shopify_order_id: int, now: datetime) -> Order:
-    session.execute(
-        _insert(session, Order)
-        .values(
-            shop_id=shop.id,
-            shopify_order_id=shopify_order_id,
-            award_status="waiting",
-            awarded_points=0,
-            reversed_points=0,
-            refunded_eligible=ZERO,
-            pending_remaining=0,
-            is_test=False,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_order_id"])
+def _upsert_locked(
+    session: Session, model: type[Any], keys: list[str], values: dict[str, Any], now: datetime
+) -> Any:
+    """Insert the row if new, else lock the existing one; either way return it, in one statement.
+
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING``: on PostgreSQL the update takes the row lock
+    that ``SELECT … FOR UPDATE`` would (a concurrent delivery for the same row waits for this
+    transaction); SQLite serialises writers anyway. One round trip instead of two on the path of
+    every delivery.
+    """
+    stmt = (
+        _insert(session, model)
+        .values(**values, created_at=now, updated_at=now)
+        .on_conflict_do_update(index_elements=keys, set_={"updated_at": now})
+        .returning(model)
     )
-    order: Order = _locked(
+    return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+
+
+def lock_order(session: Session, shop: Shop, shopify_order_id: int, now: datetime) -> Order:
+    order: Order = _upsert_locked(
         session,
-        select(Order).where(Order.shop_id == shop.id, Order.shopify_order_id == shopify_order_id),
+        Order,
+        ["shop_id", "shopify_order_id"],
+        {
+            "shop_id": shop.id,
+            "shopify_order_id": shopify_order_id,
+            "award_status": "waiting",
+            "awarded_points": 0,
+            "reversed_points": 0,
+            "refunded_eligible": ZERO,
+            "pending_remaining": 0,
+            "is_test": False,
+        },
+        now,
     )
     return order
 
 
 def lock_customer(session: Session, shop: Shop, facts: CustomerFacts, now: datetime) -> Customer:
     """The customer row for these facts, created if new, locked, identity refreshed."""
-    session.execute(
-        _insert(session, Customer)
-        .values(
-            shop_id=shop.id,
-            shopify_customer_id=facts.shopify_id,
-            is_member=False,
-            points_balance=0,
-            pending_points=0,
-            tier_points=0,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["shop_id", "shopify_customer_id"])
-    )
-    customer: Customer = _locked(
+    customer: Customer = _upsert_locked(
         session,
-        select(Customer).where(
-            Customer.shop_id == shop.id, Customer.shopify_customer_id == facts.shopify_id
-        ),
+        Customer,
+        ["shop_id", "shopify_customer_id"],
+        {
+            "shop_id": shop.id,
+            "shopify_customer_id": facts.shopify_id,
+            "is_member": False,
+            "points_balance": 0,
+            "pending_points": 0,
+            "tier_points": 0,
+        },
+        now,
     )
     if facts.email is not None:
         customer.email = facts.email

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import uuid
+from typing import Any, cast
 
 from flask import Blueprint, abort, jsonify, make_response, request
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .auth import admin_caller, installed_shop
-from .ledger import program_of
+from .ledger import adjust_points, program_of
 from .models import Customer, DataExport, LedgerEntry
 from .runtime import kanta
 
@@ -91,6 +93,80 @@ def member(customer_id: str) -> Any:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+@bp.post("/members/<customer_id>/adjustments")
+def adjust(customer_id: str) -> Any:
+    """A manual adjustment with a required reason, recorded as a ledger entry.
+
+    Body: ``{"points": int (non-zero), "reason": str}``. An ``Idempotency-Key`` header makes a
+    resubmitted form count once; without one every request is a new adjustment.
+    """
+    caller = admin_caller()
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return jsonify({"error": "expected a JSON object", "fields": {}}), 400
+    points, reason = body.get("points"), body.get("reason")
+    errors: dict[str, str] = {}
+    if not isinstance(points, int) or isinstance(points, bool) or points == 0:
+        errors["points"] = "a whole number of points other than 0"
+    elif abs(points) > 10_000_000:
+        errors["points"] = "at most 10,000,000 either way"
+    if not isinstance(reason, str) or not reason.strip():
+        errors["reason"] = "a reason is required"
+    elif len(reason) > 1000:
+        errors["reason"] = "at most 1,000 characters"
+    if errors:
+        return jsonify({"error": "invalid adjustment", "fields": errors}), 422
+    key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or uuid.uuid4().hex
+    k = kanta()
+    with k.db.transaction() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        customer_pk = _customer_pk(session, shop.id, customer_id)
+        entry = adjust_points(
+            session,
+            shop,
+            customer_pk,
+            cast(int, points),  # validated above
+            cast(str, reason),
+            actor=f"staff:{caller.user_id}" if caller.user_id else "staff",
+            key=f"{caller.user_id or 'staff'}:{key}",
+            now=k.now(),
+        )
+        session.flush()
+        customer = session.get(Customer, customer_pk)
+        assert customer is not None
+        return (
+            jsonify(
+                {
+                    "entry": {
+                        "id": str(entry.id),
+                        "kind": entry.kind,
+                        "points": entry.points,
+                        "reason": entry.reason,
+                        "actor": entry.actor,
+                        "created_at": entry.created_at.isoformat(),
+                    },
+                    "points": customer.points_balance,
+                }
+            ),
+            201,
+        )
+
+
+def _customer_pk(session: Session, shop_id: int, customer_id: str) -> int:
+    if not customer_id.isdigit() or not 0 < int(customer_id) < 2**63:
+        abort(make_response({"error": "no such member in this shop"}, 404))
+    pk = session.scalar(
+        select(Customer.id).where(
+            Customer.shop_id == shop_id,
+            Customer.shopify_customer_id == int(customer_id),
+            Customer.redacted_at.is_(None),
+        )
+    )
+    if pk is None:
+        abort(make_response({"error": "no such member in this shop"}, 404))
+    return int(pk)
 
 
 @bp.get("/data-requests")

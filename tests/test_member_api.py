@@ -79,3 +79,62 @@ def test_a_token_of_one_shop_never_reads_another_shops_members(
 def test_an_uninstalled_shop_reads_nothing(app: Flask, client: FlaskClient) -> None:
     response = client.get("/api/admin/members/1", headers=bearer("never.myshopify.com"))
     assert response.status_code == 403
+
+
+def test_the_merchant_adjusts_points_with_a_reason_once_per_idempotency_key(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    ada = Shopper(app, client)
+    ada.pays(ada.order(line("Lamp", "10.00")))
+    url = f"/api/admin/members/{ada.customer_id}/adjustments"
+    headers = {**bearer(user_id="42"), "Idempotency-Key": "form-7"}
+    for _ in range(2):  # a double-clicked submit
+        response = client.post(
+            url, json={"points": 25, "reason": "Sorry for the delay"}, headers=headers
+        )
+        assert response.status_code == 201
+    assert response.get_json()["points"] == 35
+    assert response.get_json()["entry"]["actor"] == "staff:42"
+    assert ada.ledger()[-1] == ("adjustment", 25, 0)
+    assert len(ada.entries()) == 2
+
+
+def test_an_invalid_adjustment_is_refused_field_by_field_and_changes_nothing(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    ada = Shopper(app, client)
+    ada.pays(ada.order(line("Lamp", "10.00")))
+    url = f"/api/admin/members/{ada.customer_id}/adjustments"
+    bad = client.post(url, json={"points": 0, "reason": " "}, headers=bearer())
+    assert bad.status_code == 422
+    assert set(bad.get_json()["fields"]) == {"points", "reason"}
+    assert (
+        client.post(url, json={"points": 1.5, "reason": "x"}, headers=bearer()).status_code == 422
+    )
+    assert client.post(url, data="nope", headers=bearer()).status_code == 400
+    assert (
+        client.post(
+            "/api/admin/members/999/adjustments",
+            json={"points": 5, "reason": "x"},
+            headers=bearer(),
+        ).status_code
+        == 404
+    )
+    assert client.post(url, json={"points": 5, "reason": "x"}).status_code == 401
+    assert ada.points == 10
+    assert len(ada.entries()) == 1
+
+
+def test_another_shops_token_cannot_adjust_this_shops_member(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    install_shop(app, OTHER_SHOP)
+    ada = Shopper(app, client)
+    ada.pays(ada.order(line("Lamp", "10.00")))
+    response = client.post(
+        f"/api/admin/members/{ada.customer_id}/adjustments",
+        json={"points": 500, "reason": "free points"},
+        headers=bearer(OTHER_SHOP),
+    )
+    assert response.status_code == 404
+    assert ada.points == 10

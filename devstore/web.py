@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -93,6 +94,16 @@ def create_devstore_app(
     app.secret_key = secrets.token_hex(32)  # flash messages only; a restart may drop them
     store.connect_webhooks(sender.send)
     app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(app_url))
+
+    @app.template_filter("app_answer")
+    def app_answer(body: str) -> str:
+        """What the app said about a delivery, for the log ("ok", "duplicate delivery"...)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            return body[:80]
+        status = data.get("status") if isinstance(data, dict) else None
+        return status[:80] if isinstance(status, str) else body[:80]
 
     def current_shop() -> str:
         shop = request.values.get("shop") or store.default_shop

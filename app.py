@@ -72,7 +72,7 @@ def configure_logging(app: Flask) -> None:
 def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> None:
     from plugin.crypto import TokenCipher
     from plugin.db import Database
-    from plugin.jobs import build_job_queue
+    from plugin.jobs import ThreadJobs, build_job_queue
     from plugin.runtime import Kanta, init_app
     from plugin.shopify.gateway import ShopifyGateway
 
@@ -83,6 +83,10 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
     if "CLOCK" in config:
         kanta.clock = config["CLOCK"]
     kanta.jobs = build_job_queue(kanta, eager=bool(app.testing))
+    if isinstance(kanta.jobs, ThreadJobs):
+        # The in-process scheduler starts with the first request a server handles (a cheap
+        # check afterwards), so CLI commands never start threads.
+        app.before_request(kanta.jobs.ensure_schedule)
     init_app(app, kanta)
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def make_celery(kanta: Kanta) -> Celery:
-    from .jobs import JOBS
+    from .jobs import DAILY_AT, JOBS
 
     broker = kanta.settings.redis_url or "redis://127.0.0.1:6379/0"
     celery = Celery("kanta", broker=broker, backend=None)
@@ -25,7 +25,10 @@ def make_celery(kanta: Kanta) -> Celery:
         worker_prefetch_multiplier=1,
         timezone="UTC",
         beat_schedule={
-            "kanta-daily": {"task": "kanta.daily", "schedule": crontab(hour=3, minute=0)},
+            "kanta-daily": {
+                "task": "kanta.daily",
+                "schedule": crontab(hour=DAILY_AT.hour, minute=DAILY_AT.minute),
+            },
         },
     )
     for name, fn in JOBS.items():

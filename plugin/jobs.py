@@ -17,7 +17,8 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from sqlalchemy import delete, select
@@ -58,13 +59,31 @@ class EagerJobs:
         return None
 
 
+# The daily job's time, shared by Celery beat and the in-process scheduler.
+DAILY_AT = dtime(3, 0)
+
+
+def seconds_until_daily(now: datetime, at: dtime = DAILY_AT) -> float:
+    """Seconds from ``now`` (UTC) to the next ``at`` o'clock UTC."""
+    target = datetime.combine(now.date(), at, tzinfo=UTC)
+    if target <= now:
+        target += timedelta(days=1)
+    return (target - now).total_seconds()
+
+
 class ThreadJobs:
-    """One tracked daemon thread draining a queue: the embedded default's background worker."""
+    """The embedded default's background worker: one tracked thread draining a queue, and one
+    tracked scheduler thread that enqueues the daily job at ``DAILY_AT`` (what Celery beat does
+    in production). The scheduler starts with the first request a server handles, never in CLI
+    commands; with several server processes each runs it, which is harmless as jobs are
+    idempotent."""
 
     def __init__(self, kanta: Kanta) -> None:
         self._kanta = kanta
         self._queue: queue.Queue[tuple[str, dict[str, Any]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
+        self._scheduler: threading.Thread | None = None
+        self._stop = threading.Event()
         self._lock = threading.Lock()
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
@@ -87,16 +106,32 @@ class ThreadJobs:
             except Exception:  # a failed job must not kill the worker; it is logged
                 log.exception("job %s failed", name)
 
+    def ensure_schedule(self) -> None:
+        if self._scheduler is not None:
+            return
+        with self._lock:
+            if self._scheduler is None:
+                self._scheduler = threading.Thread(
+                    target=self._schedule, name="kanta-schedule", daemon=True
+                )
+                self._scheduler.start()
+
+    def _schedule(self) -> None:
+        while not self._stop.wait(seconds_until_daily(self._kanta.now())):
+            self.enqueue("daily")
+
     def join(self) -> None:
         """Wait until every queued job has run (used by the demo's CLI commands)."""
-        done = threading.Event()
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join()
         self._thread = None
-        done.set()
 
     def shutdown(self) -> None:
+        self._stop.set()
+        if self._scheduler is not None:
+            self._scheduler.join()
+            self._scheduler = None
         self.join()
 
 

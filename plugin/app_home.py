@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
+from .auth import PATCH_ID_TOKEN_PATH, is_admin_session
 from .install import install_from_id_token, token_state
 from .loyalty.program import ProgramError, ProgramSettings
 from .models import Customer, Reward, Shop
@@ -28,7 +29,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("app_home", __name__)
 
-PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
 RECENT_MEMBERS = 25
 
 
@@ -55,6 +55,9 @@ def app_home() -> Response:
     )
     if not result.ok or not result.shop or result.id_token is None:
         return _respond(result.response)
+    if not is_admin_session(result.id_token.claims):
+        # A checkout or other extension token: valid, but not the merchant's admin session.
+        return Response("Unauthorized", status=401, mimetype="text/plain")
     domain = f"{result.shop}.myshopify.com"
     if not is_valid_shop_domain(domain):
         return Response("Unknown shop", status=400, mimetype="text/plain")
@@ -87,7 +90,12 @@ def patch_id_token() -> Response:
     k = kanta()
     shop = request.args.get("shop", "")
     reload_path = request.args.get("shopify-reload", "")
-    if not is_valid_shop_domain(shop) or not reload_path.startswith("/"):
+    # Only a path on this app: "//host" and "/\\host" would leave it with a fresh ID token.
+    if (
+        not is_valid_shop_domain(shop)
+        or not reload_path.startswith("/")
+        or reload_path.startswith(("//", "/\\"))
+    ):
         return Response("Bad Request", status=400, mimetype="text/plain")
     if k.settings.demo:
         # No App Bridge offline: ask the demo admin (our parent frame) for a token instead.

@@ -7,7 +7,10 @@ token never reaches another shop's data because every query below starts from th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, abort, make_response, request
 from sqlalchemy import select
@@ -35,13 +38,40 @@ def _request_input() -> dict[str, object]:
     }
 
 
+def is_admin_session(claims: Mapping[str, Any]) -> bool:
+    """True only for an App Bridge (admin) ID token.
+
+    ``shopifyapp``'s app-home check verifies the signature, ``exp``/``nbf`` and ``aud``, but
+    checkout, customer-account and POS extension tokens are signed with the same secret for the
+    same audience. Only admin tokens carry ``iss`` (the shop's admin URL, same host as ``dest``)
+    and ``sid``; a shopper's checkout token has neither and must never open the admin.
+    """
+    iss, dest, sid = claims.get("iss"), claims.get("dest"), claims.get("sid")
+    if not (isinstance(iss, str) and isinstance(dest, str) and isinstance(sid, str) and sid):
+        return False
+    iss_url, dest_url = urlsplit(iss), urlsplit(dest)
+    return (
+        dest_url.scheme == "https"
+        and iss_url.scheme == "https"
+        and bool(dest_url.hostname)
+        and iss_url.hostname == dest_url.hostname
+        and iss_url.path.rstrip("/") == "/admin"
+    )
+
+
 def admin_caller() -> AdminCaller:
     """Verify the ``Authorization: Bearer`` App Bridge token or abort with 401."""
     result = kanta().shopify.app.verify_app_home_req(
         _request_input(),  # type: ignore[arg-type]
         PATCH_ID_TOKEN_PATH,
     )
-    if not result.ok or not result.shop or request.headers.get("Authorization") is None:
+    if (
+        not result.ok
+        or not result.shop
+        or result.id_token is None
+        or not is_admin_session(result.id_token.claims)
+        or request.headers.get("Authorization") is None
+    ):
         response: Response = make_response({"error": "invalid or expired session token"}, 401)
         # Tells App Bridge to fetch a new token and retry.
         response.headers["X-Shopify-Retry-Invalid-Session-Request"] = "1"

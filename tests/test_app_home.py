@@ -170,3 +170,11 @@ def test_healthz_reports_unreachable_database(make_app: Callable[..., Flask]) ->
 
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
+
+
+def test_the_patch_page_only_reloads_paths_of_this_app(client: FlaskClient) -> None:
+    for target in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/"):
+        response = client.get(
+            "/auth/patch-id-token", query_string={"shop": SHOP, "shopify-reload": target}
+        )
+        assert response.status_code == 400

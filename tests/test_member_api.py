@@ -138,3 +138,45 @@ def test_another_shops_token_cannot_adjust_this_shops_member(
     )
     assert response.status_code == 404
     assert ada.points == 10
+
+
+def test_a_checkout_token_signed_with_the_same_secret_never_opens_the_admin(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    from devstore.signing import mint_checkout_session_token
+
+    ada = Shopper(app, client)
+    ada.pays(ada.order(line("Lamp", "10.00")))
+    checkout = mint_checkout_session_token(SHOP, API_KEY, API_SECRET, customer_id=ada.customer_id)
+    headers = {"Authorization": f"Bearer {checkout}"}
+    assert client.get(f"/api/admin/members/{ada.customer_id}", headers=headers).status_code == 401
+    adjust = client.post(
+        f"/api/admin/members/{ada.customer_id}/adjustments",
+        json={"points": 100_000, "reason": "free"},
+        headers=headers,
+    )
+    assert adjust.status_code == 401
+    assert client.get("/api/admin/data-requests", headers=headers).status_code == 401
+    # ... nor the app home document.
+    assert client.get(f"/?embedded=1&shop={SHOP}&id_token={checkout}").status_code == 401
+    assert ada.points == 10
+
+
+def test_an_admin_token_whose_issuer_is_another_shop_is_refused(
+    client: FlaskClient, shop: int
+) -> None:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": "https://evil-shop.myshopify.com/admin",
+        "dest": f"https://{SHOP}",
+        "aud": API_KEY,
+        "sub": "1",
+        "exp": now + 60,
+        "nbf": now,
+        "iat": now,
+        "jti": "x",
+        "sid": "s" * 64,
+    }
+    token = jwt.encode(claims, API_SECRET, "HS256")
+    response = client.get("/api/admin/data-requests", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401

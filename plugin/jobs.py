@@ -166,22 +166,28 @@ def build_job_queue(kanta: Kanta, *, eager: bool) -> JobQueue:
 @job("daily")
 def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
     """Release pending points, expire inactive balances, age tiers: for every installed shop,
-    each shop in its own transaction so one shop's failure cannot block another's."""
+    each shop in its own transaction so one shop's failure cannot block another's (it is
+    logged, counted in ``shops_failed`` and tried again the next day: every step is
+    idempotent)."""
     from . import ledger
     from .models import Shop
 
     moment = datetime.fromisoformat(now) if now else kanta.now()
-    totals = {"released": 0, "expired": 0, "tiers_changed": 0}
+    totals = {"released": 0, "expired": 0, "tiers_changed": 0, "shops_failed": 0}
     with kanta.db.read() as session:
         shop_ids = list(session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))))
     for shop_id in shop_ids:
-        with kanta.db.transaction() as session:
-            shop = session.get(Shop, shop_id)
-            if shop is None:
-                continue
-            totals["released"] += ledger.release_pending_points(session, shop, moment)
-            totals["expired"] += ledger.expire_inactive_points(session, shop, moment)
-            totals["tiers_changed"] += ledger.refresh_tiers(session, shop, moment)
+        try:
+            with kanta.db.transaction() as session:
+                shop = session.get(Shop, shop_id)
+                if shop is None:
+                    continue
+                totals["released"] += ledger.release_pending_points(session, shop, moment)
+                totals["expired"] += ledger.expire_inactive_points(session, shop, moment)
+                totals["tiers_changed"] += ledger.refresh_tiers(session, shop, moment)
+        except Exception:  # one shop's failure must not stop the others; it is logged
+            log.exception("daily jobs failed for shop %s", shop_id)
+            totals["shops_failed"] += 1
     totals["receipts_pruned"] = prune_webhook_receipts(kanta, moment)
     log.info("daily jobs done: %s", totals)
     return totals

@@ -190,6 +190,10 @@ def append(
     session.add(entry)
     customer.points_balance += change.points
     customer.pending_points += change.pending
+    if change.points > 0 or change.pending > 0:
+        # Points earned, released or credited restart the inactivity clock of expiry: an
+        # expiry always ends an inactivity period that no credit has reopened.
+        customer.last_activity_at = now
     window_start = now - timedelta(days=program.tier_window_days)
     if (
         change.tier
@@ -446,8 +450,6 @@ def _award(
         ),
         now,
     )
-    if points > 0:
-        customer.last_activity_at = now
 
 
 def _reversal(

@@ -375,3 +375,52 @@ def test_a_shop_can_award_on_fulfilment_instead_of_payment(app: Flask, shopper: 
     assert shopper.points == 250
     shopper.send("orders/fulfilled", order)  # a second subscription's delivery: once only
     assert shopper.points == 250
+
+
+def test_a_credit_after_an_expiry_starts_a_new_inactivity_period(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    set_program(app, expiry_days=30)
+    shopper.pays(shopper.order(line("Kettle", "70.00")))
+    clock.advance(days=31)
+    assert run_daily(app)["expired"] == 1
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        customer_id = session.scalars(select(Customer.id)).one()
+        ledger.adjust_points(session, shop, customer_id, 20, "goodwill", "staff", "g", clock())
+    for _ in range(2):
+        result = run_daily(app)
+        assert (result["expired"], result["shops_failed"]) == (0, 0)
+    assert shopper.points == 20
+    clock.advance(days=31)
+    assert run_daily(app)["expired"] == 1
+    assert [kind for kind, _, _ in shopper.ledger()].count("expiry") == 2
+
+
+def test_one_shops_failing_daily_job_does_not_stop_the_others(
+    app: Flask, client: FlaskClient, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    install_shop(app, SHOP, program={"pending_days": 1})
+    install_shop(app, "shop-two.myshopify.com", program={"pending_days": 1})
+    here = Shopper(app, client, SHOP)
+    there = Shopper(app, client, "shop-two.myshopify.com")
+    here.pays(here.order(line("Lamp", "10.00")))
+    there.pays(there.order(line("Lamp", "30.00")))
+    clock.advance(days=2)
+
+    real = ledger.expire_inactive_points
+
+    def broken_for_shop_one(session: Any, shop: Shop, now: Any) -> int:
+        if shop.domain == SHOP:
+            raise RuntimeError("boom")
+        return real(session, shop, now)
+
+    monkeypatch.setattr(ledger, "expire_inactive_points", broken_for_shop_one)
+    result = run_daily(app)
+    assert result["shops_failed"] == 1
+    assert (here.points, here.pending) == (0, 10)  # rolled back, tried again tomorrow
+    assert (there.points, there.pending) == (30, 0)
+    monkeypatch.setattr(ledger, "expire_inactive_points", real)
+    assert run_daily(app)["shops_failed"] == 0
+    assert (here.points, here.pending) == (10, 0)

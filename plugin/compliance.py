@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .ledger import suppression_key
 from .loyalty.orders import PayloadError
 from .models import (
     Customer,
@@ -28,6 +29,7 @@ from .models import (
     LedgerEntry,
     Order,
     OrderEvent,
+    RedactedCustomer,
     Redemption,
     Reward,
     Shop,
@@ -54,6 +56,7 @@ def mark_uninstalled(
 def redact_shop(session: Session, shop: Shop) -> None:
     # Children first: SQLite may run without ON DELETE CASCADE support in old files.
     for model in (
+        RedactedCustomer,
         WebhookReceipt,
         DataExport,
         Redemption,
@@ -74,6 +77,9 @@ def _customers_for(session: Session, shop: Shop, payload: Mapping[str, Any]) -> 
     By Shopify customer id when the payload has one: then an email never widens the match (the
     same address on another customer row must not hand over or erase that customer's data).
     Only a payload without an id is matched by email (documented: some carry only an email).
+
+    Locks in the ledger's order — the customers' orders first, then the customers — so a
+    webhook settling one of their orders at the same moment waits instead of deadlocking.
     """
     raw = payload.get("customer")
     if not isinstance(raw, Mapping):
@@ -82,23 +88,29 @@ def _customers_for(session: Session, shop: Shop, payload: Mapping[str, Any]) -> 
     if customer_id is not None:
         if not isinstance(customer_id, int) or isinstance(customer_id, bool):
             raise PayloadError("customer.id must be a Shopify id")
-        return list(
-            session.scalars(
-                select(Customer)
-                .where(Customer.shop_id == shop.id, Customer.shopify_customer_id == customer_id)
-                .with_for_update()
-            )
+        match = Customer.shopify_customer_id == customer_id
+    else:
+        email = raw.get("email")
+        if not isinstance(email, str) or not email.strip():
+            return []
+        match = func.lower(Customer.email) == email.strip().lower()
+    ids = list(
+        session.scalars(
+            select(Customer.id).where(Customer.shop_id == shop.id, match).order_by(Customer.id)
         )
-    email = raw.get("email")
-    if not isinstance(email, str) or not email.strip():
+    )
+    if not ids:
         return []
+    session.execute(
+        select(Order.id)
+        .where(Order.shop_id == shop.id, Order.customer_id.in_(ids))
+        .order_by(Order.id)
+        .with_for_update()
+    )
     return list(
         session.scalars(
             select(Customer)
-            .where(
-                Customer.shop_id == shop.id,
-                func.lower(Customer.email) == email.strip().lower(),
-            )
+            .where(Customer.shop_id == shop.id, Customer.id.in_(ids))
             .order_by(Customer.id)
             .with_for_update()
         )
@@ -120,9 +132,27 @@ def redact_customer(
                 DataExport.shop_id == shop.id, DataExport.shopify_customer_id == named_id
             )
         )
+        _suppress(session, shop, named_id, now)
+
+
+def _suppress(session: Session, shop: Shop, shopify_customer_id: int, now: datetime) -> None:
+    """Remember the erasure (as a hash) so a late webhook cannot recreate the customer."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    session.execute(
+        insert(RedactedCustomer)
+        .values(
+            shop_id=shop.id,
+            customer_key=suppression_key(shop.id, shopify_customer_id),
+            redacted_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["shop_id", "customer_key"])
+    )
 
 
 def _redact(session: Session, shop: Shop, customer: Customer, now: datetime) -> None:
+    if customer.shopify_customer_id is not None:
+        _suppress(session, shop, customer.shopify_customer_id, now)
     session.execute(
         delete(CustomerPreference).where(
             CustomerPreference.shop_id == shop.id, CustomerPreference.customer_id == customer.id

@@ -16,13 +16,14 @@ serialises writers), then the customer row. Nothing locks them the other way rou
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,7 +38,7 @@ from .loyalty.orders import (
 )
 from .loyalty.points import award_points, cumulative_reversal, split_reversal
 from .loyalty.program import ProgramSettings
-from .models import Customer, LedgerEntry, Order, OrderEvent, Shop
+from .models import Customer, LedgerEntry, Order, OrderEvent, RedactedCustomer, Shop
 
 ZERO = Decimal("0")
 
@@ -107,8 +108,24 @@ def lock_order(session: Session, shop: Shop, shopify_order_id: int, now: datetim
     return order
 
 
-def lock_customer(session: Session, shop: Shop, facts: CustomerFacts, now: datetime) -> Customer:
-    """The customer row for these facts, created if new, locked, identity refreshed."""
+def suppression_key(shop_id: int, shopify_customer_id: int) -> str:
+    """How an erased customer is remembered: a hash, never the id itself."""
+    return hashlib.sha256(f"kanta:{shop_id}:{shopify_customer_id}".encode()).hexdigest()
+
+
+def lock_customer(
+    session: Session,
+    shop: Shop,
+    facts: CustomerFacts,
+    now: datetime,
+    *,
+    honour_redaction: bool = True,
+) -> Customer | None:
+    """The customer row for these facts, created if new, locked, identity refreshed.
+
+    None if the customer was erased (``customers/redact``) and this row would bring them back:
+    the caller treats the order as a guest's.
+    """
     customer: Customer = _upsert_locked(
         session,
         Customer,
@@ -123,6 +140,17 @@ def lock_customer(session: Session, shop: Shop, facts: CustomerFacts, now: datet
         },
         now,
     )
+    if customer.created_at == now and honour_redaction:
+        # A row created just now: make sure it is not an erased customer coming back.
+        key = suppression_key(shop.id, facts.shopify_id)
+        if session.scalar(
+            select(RedactedCustomer.id).where(
+                RedactedCustomer.shop_id == shop.id, RedactedCustomer.customer_key == key
+            )
+        ):
+            session.delete(customer)
+            session.flush()
+            return None
     if facts.email is not None:
         customer.email = facts.email
     if facts.first_name is not None:
@@ -231,9 +259,12 @@ def _record_order(
     order = lock_order(session, shop, facts.order_id, now)
     _remember_order(order, facts)
     customer: Customer | None = None
-    if facts.customer is not None:
+    # Points stay with whoever earned them: once awarded, a later payload naming another
+    # customer (the merchant edited the order) does not move the order, nor its reversals.
+    if facts.customer is not None and order.award_status != "awarded":
         customer = lock_customer(session, shop, facts.customer, now)
-        order.customer_id = customer.id
+        if customer is not None:
+            order.customer_id = customer.id
     if event is not None:
         if event not in ORDER_EVENT_KINDS:
             raise ValueError(event)
@@ -605,7 +636,15 @@ def join_program(
 ) -> Customer:
     """Make the customer a member, record consent, and pay the welcome bonus once."""
     program = program_of(shop)
-    customer = lock_customer(session, shop, facts, now)
+    # Joining is the shopper's own new choice: it lifts an earlier erasure's suppression.
+    session.execute(
+        delete(RedactedCustomer).where(
+            RedactedCustomer.shop_id == shop.id,
+            RedactedCustomer.customer_key == suppression_key(shop.id, facts.shopify_id),
+        )
+    )
+    customer = lock_customer(session, shop, facts, now, honour_redaction=False)
+    assert customer is not None
     if not customer.is_member:
         customer.is_member = True
         customer.member_since = now

@@ -288,6 +288,20 @@ class Redemption(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class RedactedCustomer(Base):
+    """The suppression list of ``customers/redact``: a hash of each erased Shopify customer id, so
+    a late webhook (triggered before the erasure, delivered after) cannot bring the customer's
+    identity back. Holds no personal data beyond that hash."""
+
+    __tablename__ = "redacted_customers"
+    __table_args__ = (UniqueConstraint("shop_id", "customer_key"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_key: Mapped[str] = mapped_column(String(64))
+    redacted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class DataExport(Base):
     """An export prepared for a ``customers/data_request``, for the merchant to download."""
 

@@ -26,6 +26,7 @@ from devstore.payloads import (
     build_customers_data_request,
     build_customers_redact,
     build_order,
+    build_refund,
     build_shop_redact,
 )
 from devstore.signing import shopify_timestamp
@@ -430,7 +431,12 @@ def test_customer_redact_for_someone_never_held_touches_nobody_sharing_the_email
 
     assert response.status_code == 200
     assert snapshot(app, BO) == bo_before
-    assert row_counts(app) == {**before, "webhook_receipts": before["webhook_receipts"] + 1}
+    # Only the delivery's receipt and the suppression of that (unknown) customer id are new.
+    assert row_counts(app) == {
+        **before,
+        "webhook_receipts": before["webhook_receipts"] + 1,
+        "redacted_customers": before["redacted_customers"] + 1,
+    }
 
 
 def test_a_redacted_customers_refund_later_is_still_a_200(
@@ -571,3 +577,53 @@ def test_the_daily_job_prunes_old_webhook_receipts_only(
     clock.advance(days=2)
     assert run_daily(app.extensions["kanta"])["receipts_pruned"] == before
     assert receipts() == 1
+
+
+def test_a_late_webhook_after_customers_redact_cannot_bring_ann_back(
+    app: Flask, client: FlaskClient, story: dict[str, int]
+) -> None:
+    """An orders/updated triggered before the erasure but delivered after it (a Shopify retry)
+    must not recreate Ann's identity, relink her order or charge a later refund to anyone."""
+    post_webhook(client, "customers/redact", redact_ann())
+    totals = ledger_totals(app)
+    late = build_order(
+        order_id=story["ann_order"],
+        shop_domain=SHOP,
+        customer=build_customer(ANN, email="ann@example.com", first_name="Ann", last_name="Lee"),
+        lines=[LineSpec("Tea", Decimal("40.00"))],
+    )
+    assert post_webhook(client, "orders/updated", late).status_code == 200
+    assert post_webhook(client, "orders/fulfilled", late).status_code == 200
+    refund = build_refund(
+        refund_id=7_300_000_000_000_000_002, order=late, lines=[(late["line_items"][0]["id"], 1)]
+    )
+    assert post_webhook(client, "refunds/create", refund).status_code == 200
+
+    with app.extensions["kanta"].db.read() as session:
+        assert (
+            session.scalar(
+                select(func.count(Customer.id)).where(Customer.email == "ann@example.com")
+            )
+            == 0
+        )
+        assert (
+            session.scalar(
+                select(Order.customer_id).where(Order.shopify_order_id == story["ann_order"])
+            )
+            is None
+        )
+    assert ledger_totals(app) == totals
+
+
+def test_ann_can_join_again_after_being_erased(
+    app: Flask, client: FlaskClient, story: dict[str, int]
+) -> None:
+    """Joining is her own new choice: the suppression of the old identity is lifted."""
+    post_webhook(client, "customers/redact", redact_ann())
+    with unit_of_work(app) as session:
+        facts = CustomerFacts(ANN, "ann@example.com", "Ann", "Lee")
+        ledger.join_program(session, shop_row(session), facts, True, app.extensions["kanta"].now())
+    with app.extensions["kanta"].db.read() as session:
+        again = customer_row(session, ANN)
+        assert again.is_member
+        assert again.email == "ann@example.com"

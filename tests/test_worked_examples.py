@@ -424,3 +424,18 @@ def test_one_shops_failing_daily_job_does_not_stop_the_others(
     monkeypatch.setattr(ledger, "expire_inactive_points", real)
     assert run_daily(app)["shops_failed"] == 0
     assert (here.points, here.pending) == (10, 0)
+
+
+def test_points_stay_with_who_earned_them_when_the_merchant_changes_the_orders_customer(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    ada = Shopper(app, client, customer_id=71_000_000_000_000_001)
+    bea = Shopper(app, client, customer_id=71_000_000_000_000_002, email="bea@example.com")
+    order = ada.order(line("Lamp", "100.00"))
+    ada.pays(order)
+    edited = bea.order(line("Lamp", "100.00"), order_id=order["id"])  # now names Bea
+    bea.send("orders/updated", edited)
+    ada.refunds(order, (0, 1))
+    assert (ada.points, bea.points) == (0, 0)
+    assert ada.ledger() == [("order_award", 100, 0), ("refund_reversal", -100, 0)]
+    assert bea.entries() == []

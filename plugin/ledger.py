@@ -41,6 +41,7 @@ from .loyalty.program import ProgramSettings
 from .models import Customer, LedgerEntry, Order, OrderEvent, RedactedCustomer, Shop
 
 ZERO = Decimal("0")
+CENT = Decimal("0.01")
 
 
 class LedgerError(ValueError):
@@ -538,14 +539,18 @@ def _reverse_for_refund(
     refund: RefundFacts,
     now: datetime,
 ) -> None:
-    if order.facts is None or order.eligible_amount is None:
+    if order.facts is None:
         raise LedgerError("an awarded order must carry its eligible amounts")
     amounts = EligibleAmounts.from_json(order.facts)
-    share = amounts.refunded_share(refund)
-    order.refunded_eligible = min(order.refunded_eligible + share, order.eligible_amount)
-    target = cumulative_reversal(
-        order.awarded_points, order.eligible_amount, order.refunded_eligible
-    )
+    # The refunded share is computed from cumulative refunded *quantities*, in exact decimals,
+    # never by adding rounded amounts: once every unit is back, it is the eligible amount exactly
+    # and the reversal is exactly the award.
+    before = amounts.refunded_total(order.facts)
+    refunded_facts = amounts.with_refund(order.facts, refund)
+    after = amounts.refunded_total(refunded_facts)
+    order.facts = refunded_facts
+    order.refunded_eligible = after.quantize(CENT)
+    target = cumulative_reversal(order.awarded_points, amounts.total, after)
     _reversal(
         session,
         shop,
@@ -558,9 +563,9 @@ def _reverse_for_refund(
         f"refund:{refund.refund_id}",
         str(refund.refund_id),
         {
-            "refunded_eligible": str(share),
+            "refunded_eligible": str((after - before).quantize(CENT)),
             "refunded_eligible_total": str(order.refunded_eligible),
-            "eligible_amount": str(order.eligible_amount),
+            "eligible_amount": str(amounts.total),
         },
         now,
     )

@@ -1,7 +1,8 @@
 """Property-based tests of the ledger's invariants (hypothesis).
 
-For any order, any refunds and an optional cancellation, delivered in any order and any number of
-times (a redelivery, or a second subscription to the same topic):
+For any order (gift cards, order discounts, earn rates from 1 to 100 points per 1.00), any refunds
+and an optional cancellation, delivered in any order and any number of times (a redelivery, or a
+second subscription to the same topic):
 
 - the ledger ends with the same entries (one per event, keyed by its source) and the same totals
   as when the events arrive once each in their natural order. Only the split of a reversal
@@ -78,8 +79,12 @@ def order_stories(draw: st.DrawFn) -> dict[str, Any]:
                 left[index] -= qty
         if taken:
             refunds.append(taken)
+    counted = sum((line.price * line.quantity for line in lines if not line.gift_card), Decimal(0))
+    discount = draw(st.sampled_from([0, 0, 1, 3])) * counted / 10
     return {
         "lines": lines,
+        "discount": discount.quantize(Decimal("0.01")),
+        "earn_rate": draw(st.sampled_from(["1", "1", "2.5", "10", "100"])),
         "refunds": refunds,
         "cancel": draw(st.booleans()),
         "everything_refunded": all(q == 0 for q in left),
@@ -95,6 +100,7 @@ def make_events(story: dict[str, Any]) -> list[Event]:
         shop_domain=SHOP,
         customer=build_customer(customer_id, email="p@example.com", first_name="P", last_name="Q"),
         lines=story["lines"],
+        order_discount=story["discount"],
     )
     events = [Event("orders/paid", order)]
     for taken in story["refunds"]:
@@ -107,6 +113,14 @@ def make_events(story: dict[str, Any]) -> list[Event]:
     if story["cancel"]:
         events.append(Event("orders/cancelled", build_cancelled_order(order)))
     return events
+
+
+def set_earn_rate(app: Flask, rate: str) -> None:
+    from plugin.loyalty.program import ProgramSettings
+
+    with app.extensions["kanta"].db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        shop.program = ProgramSettings.from_dict({**shop.program, "earn_rate": rate}).to_dict()
 
 
 def deliver(app: Flask, events: list[Event], clock: Clock) -> None:
@@ -160,6 +174,7 @@ def shuffled_with_duplicates(events: list[Event], story: dict[str, Any]) -> list
 def test_any_order_and_duplication_of_deliveries_ends_in_the_same_ledger(
     app: Flask, shop: int, clock: Clock, story: dict[str, Any]
 ) -> None:
+    set_earn_rate(app, story["earn_rate"])
     events = make_events(story)
     natural = [dict(e.payload) for e in events]
     deliver(app, events, clock)
@@ -183,6 +198,7 @@ def test_any_order_and_duplication_of_deliveries_ends_in_the_same_ledger(
 def test_reversals_never_exceed_the_award_and_everything_back_reverses_it_exactly(
     app: Flask, shop: int, clock: Clock, story: dict[str, Any]
 ) -> None:
+    set_earn_rate(app, story["earn_rate"])
     events = make_events(story)
     deliver(app, shuffled_with_duplicates(events, story), clock)
     result = outcome(app, events[0].payload["id"])

@@ -46,7 +46,10 @@ def test_refund_share_follows_the_award_snapshot() -> None:
     refund = parse_refund(
         build_refund(refund_id=ID_BASE + 3, order=payload, lines=[(line_ids[0], 3)])
     )
-    assert amounts.refunded_share(refund) == D("30.00")
+    snapshot = amounts.with_refund(amounts.to_json(), refund)
+    assert amounts.refunded_total(snapshot) == D("30.00")
+    again = amounts.with_refund(snapshot, refund)  # cumulative, and capped at the line
+    assert amounts.refunded_total(again) == D("40.00")
     assert (
         parse_refund(
             build_refund(refund_id=ID_BASE + 4, order=payload, lines=[], shipping=D("0"))

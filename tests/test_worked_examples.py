@@ -439,3 +439,18 @@ def test_points_stay_with_who_earned_them_when_the_merchant_changes_the_orders_c
     assert (ada.points, bea.points) == (0, 0)
     assert ada.ledger() == [("order_award", 100, 0), ("refund_reversal", -100, 0)]
     assert bea.entries() == []
+
+
+def test_refunding_every_unit_one_by_one_reverses_exactly_the_award(
+    app: Flask, shopper: Shopper
+) -> None:
+    # 10 points per 1.00; three 5.00 items share a 5.00 order discount: 10.00 eligible, each unit
+    # 3.33… — adding rounded cents per refund would leave a point behind.
+    set_program(app, earn_rate="100")
+    order = shopper.order(line("Card", "5.00", 3), order_discount=Decimal("5.00"))
+    shopper.pays(order)
+    assert shopper.points == 1000
+    for _ in range(3):
+        shopper.refunds(order, (0, 1))
+    assert shopper.points == 0
+    assert [p for _, p, _ in shopper.ledger()] == [1000, -333, -334, -333]

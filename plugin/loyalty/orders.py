@@ -124,17 +124,29 @@ class EligibleAmounts:
             shipping=Decimal(data["shipping"]),
         )
 
-    def refunded_share(self, refund: RefundFacts) -> Decimal:
-        """The eligible amount a refund takes back: its lines' share, plus shipping if counted."""
-        amount = ZERO
+    @staticmethod
+    def with_refund(snapshot: Mapping[str, Any], refund: RefundFacts) -> dict[str, Any]:
+        """The award snapshot with this refund's quantities and shipping added to the
+        cumulative refunded totals it carries (``refunded``, ``refunded_shipping``)."""
+        refunded = {str(k): int(v) for k, v in snapshot.get("refunded", {}).items()}
         for line_id, quantity in refund.lines:
-            if line_id not in self.lines:
+            refunded[str(line_id)] = refunded.get(str(line_id), 0) + quantity
+        shipping = Decimal(snapshot.get("refunded_shipping", "0")) + refund.shipping
+        return {**snapshot, "refunded": refunded, "refunded_shipping": str(shipping)}
+
+    def refunded_total(self, snapshot: Mapping[str, Any]) -> Decimal:
+        """The eligible amount refunded so far, from the cumulative quantities in ``snapshot``:
+        each counted line's share (never more than the line), plus shipping if it counted."""
+        amount = ZERO
+        for key, quantity in snapshot.get("refunded", {}).items():
+            line = self.lines.get(int(key))
+            if line is None:
                 continue  # gift cards and lines that never counted
-            line_qty, line_amount = self.lines[line_id]
+            line_qty, line_amount = line
             if line_qty > 0:
-                amount += line_amount * min(quantity, line_qty) / line_qty
+                amount += line_amount * min(int(quantity), line_qty) / line_qty
         if self.shipping > 0:
-            amount += min(refund.shipping, self.shipping)
+            amount += min(Decimal(snapshot.get("refunded_shipping", "0")), self.shipping)
         return amount
 
 

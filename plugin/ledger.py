@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -223,12 +223,9 @@ def append(
         # Points earned, released or credited restart the inactivity clock of expiry: an
         # expiry always ends an inactivity period that no credit has reopened.
         customer.last_activity_at = now
-    window_start = now - timedelta(days=program.tier_window_days)
-    if (
-        change.tier
-        and change.tier_counted_at is not None
-        and change.tier_counted_at >= window_start
-    ):
+    counted_at = change.tier_counted_at
+    since = customer.tier_counted_since
+    if change.tier and counted_at is not None and (since is None or counted_at >= since):
         customer.tier_points += change.tier
     customer.tier_key = program.tier_for(customer.tier_points).key
     customer.updated_at = now
@@ -768,35 +765,59 @@ def expire_inactive_points(session: Session, shop: Shop, now: datetime) -> int:
 
 
 def refresh_tiers(session: Session, shop: Shop, now: datetime) -> int:
-    """Recount tier points over the rolling window; downgrade whoever aged out. Returns changes."""
+    """Age tier points out of the rolling window; downgrade whoever falls below a threshold.
+
+    Each customer's ``tier_points`` is the sum of their entries counted since their own
+    ``tier_counted_since`` (all of them while it is null). This job moves that start to
+    ``now − window`` for the customers who have entries in the slice that just aged out —
+    the slices are contiguous (``shops.tiers_aged_until``), so each day touches only the
+    customers whose points actually age — locking each customer like every other writer and
+    recounting after the lock, so an award committed meanwhile is never lost. Customers whose
+    tier no longer matches the program's thresholds (the merchant changed them) are fixed too.
+    Returns how many customers changed tier points or tier.
+    """
     program = program_of(shop)
     window_start = now - timedelta(days=program.tier_window_days)
-    sums = dict(
-        session.execute(
-            select(LedgerEntry.customer_id, func.coalesce(func.sum(LedgerEntry.tier_points), 0))
-            .where(
-                LedgerEntry.shop_id == shop.id,
-                LedgerEntry.tier_counted_at >= window_start,
-            )
-            .group_by(LedgerEntry.customer_id)
-        ).all()
-    )
-    changed = 0
-    rows = session.execute(
+    aging = [
+        LedgerEntry.shop_id == shop.id,
+        LedgerEntry.tier_points != 0,
+        LedgerEntry.tier_counted_at < window_start,
+    ]
+    if shop.tiers_aged_until is not None:
+        aging.append(LedgerEntry.tier_counted_at >= shop.tiers_aged_until)
+    due = set(session.scalars(select(LedgerEntry.customer_id).where(*aging).distinct()))
+    for customer_pk, tier_points, tier_key in session.execute(
         select(Customer.id, Customer.tier_points, Customer.tier_key).where(
             Customer.shop_id == shop.id
         )
-    ).all()
-    for customer_pk, tier_points, tier_key in rows:
-        new_points = int(sums.get(customer_pk, 0))
-        new_key = program.tier_for(new_points).key
-        if new_points != tier_points or new_key != tier_key:
-            session.execute(
-                update(Customer)
-                .where(Customer.shop_id == shop.id, Customer.id == customer_pk)
-                .values(tier_points=new_points, tier_key=new_key, updated_at=now)
+    ):
+        if tier_key is not None and tier_key != program.tier_for(tier_points).key:
+            due.add(customer_pk)
+    changed = 0
+    for customer_pk in sorted(due):
+        customer = _lock_customer_by_pk(session, shop, customer_pk)
+        since = customer.tier_counted_since
+        if since is None or since < window_start:
+            since = window_start
+        total = int(
+            session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.tier_points), 0)).where(
+                    LedgerEntry.shop_id == shop.id,
+                    LedgerEntry.customer_id == customer.id,
+                    LedgerEntry.tier_counted_at >= since,
+                )
             )
+            or 0
+        )
+        key = program.tier_for(total).key
+        if (total, key) != (customer.tier_points, customer.tier_key):
             changed += 1
+        customer.tier_points = total
+        customer.tier_key = key
+        customer.tier_counted_since = since
+        customer.updated_at = now
+    if shop.tiers_aged_until is None or shop.tiers_aged_until < window_start:
+        shop.tiers_aged_until = window_start
     return changed
 
 
@@ -813,12 +834,16 @@ class Mismatch:
 
 
 def verify_ledger(session: Session, shops: Iterable[Shop], now: datetime) -> list[Mismatch]:
-    """Re-sum every customer's entries and compare with the stored projections."""
+    """Re-sum every customer's entries and compare with the stored projections (tier points:
+    the entries counted since the customer's ``tier_counted_since``, where the daily job left
+    it, so the answer does not depend on when the job last ran)."""
     problems: list[Mismatch] = []
     for shop in shops:
         program = program_of(shop)
-        window_start = now - timedelta(days=program.tier_window_days)
-        in_window = LedgerEntry.tier_counted_at >= window_start
+        counted = or_(
+            Customer.tier_counted_since.is_(None),
+            LedgerEntry.tier_counted_at >= Customer.tier_counted_since,
+        )
         sums = {
             row[0]: row[1:]
             for row in session.execute(
@@ -826,8 +851,9 @@ def verify_ledger(session: Session, shops: Iterable[Shop], now: datetime) -> lis
                     LedgerEntry.customer_id,
                     func.coalesce(func.sum(LedgerEntry.points), 0),
                     func.coalesce(func.sum(LedgerEntry.pending_points), 0),
-                    func.coalesce(func.sum(LedgerEntry.tier_points).filter(in_window), 0),
+                    func.coalesce(func.sum(LedgerEntry.tier_points).filter(counted), 0),
                 )
+                .join(Customer, Customer.id == LedgerEntry.customer_id)
                 .where(LedgerEntry.shop_id == shop.id)
                 .group_by(LedgerEntry.customer_id)
             ).all()

@@ -88,6 +88,8 @@ class Shop(Base):
     # The loyalty program's settings (validated by plugin.loyalty.program.ProgramSettings).
     program: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     program_updated_at: Mapped[datetime | None]
+    # Tier points earned before this moment have been aged out by the daily job.
+    tiers_aged_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -119,6 +121,9 @@ class Customer(Base):
     pending_points: Mapped[int] = mapped_column(BigInteger, default=0)
     tier_points: Mapped[int] = mapped_column(BigInteger, default=0)
     tier_key: Mapped[str | None] = mapped_column(String(64))
+    # tier_points counts the entries earned since this moment (all while null); the daily job
+    # moves it as the rolling window passes.
+    tier_counted_since: Mapped[datetime | None]
     # Last earning or redemption: the clock for inactivity expiry.
     last_activity_at: Mapped[datetime | None]
     last_order_at: Mapped[datetime | None]
@@ -203,6 +208,7 @@ class LedgerEntry(Base):
         UniqueConstraint("shop_id", "idempotency_key"),
         Index("ix_ledger_customer", "shop_id", "customer_id", "id"),
         Index("ix_ledger_shop_created", "shop_id", "created_at"),
+        Index("ix_ledger_shop_tier_counted", "shop_id", "tier_counted_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

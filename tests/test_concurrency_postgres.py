@@ -138,3 +138,64 @@ def test_parallel_deliveries_for_one_customer_all_count_once(
     assert receipts == len({d[2]["X-Shopify-Webhook-Id"] for d in deliveries})
     verify = app.test_cli_runner().invoke(args=["ledger", "verify"])
     assert verify.exit_code == 0, verify.output
+
+
+def test_the_daily_tier_refresh_never_loses_an_award_committed_meanwhile(
+    make_app: object, postgres_url: str, clock: object
+) -> None:
+    """The refresh locks each customer and recounts after the lock, like every other writer:
+    an award in flight when the daily job reaches the customer is counted, not overwritten."""
+    import threading
+
+    from plugin import ledger as ledger_service
+    from plugin.jobs import run_daily
+    from plugin.loyalty.orders import parse_order
+    from plugin.models import Shop
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    install_shop(app)
+    k = app.extensions["kanta"]
+    customer = build_customer(ID_BASE + 88, email="tier@example.com", first_name="T", last_name="R")
+
+    def order(n: int, price: str) -> dict[str, object]:
+        return build_order(
+            order_id=ID_BASE + 3_000_000 + n,
+            shop_domain=SHOP,
+            customer=customer,
+            lines=[LineSpec(title="Sofa", price=Decimal(price))],
+        )
+
+    def pay(session: object, payload: dict[str, object]) -> None:
+        shop = session.scalars(select(Shop)).one()  # type: ignore[attr-defined]
+        ledger_service.record_order(session, shop, parse_order(payload), "paid", k.now())  # type: ignore[arg-type]
+
+    with k.db.transaction() as session:
+        pay(session, order(1, "600.00"))  # Silver, a year ago
+    clock.advance(days=366)  # type: ignore[attr-defined]
+
+    award_locked, release = threading.Event(), threading.Event()
+
+    def award_in_flight() -> None:
+        with k.db.transaction() as session:
+            pay(session, order(2, "200.00"))
+            award_locked.set()
+            release.wait(10)
+
+    awarding = threading.Thread(target=award_in_flight)
+    awarding.start()
+    assert award_locked.wait(10)
+    refreshing = threading.Thread(target=run_daily, args=(k,))
+    refreshing.start()
+    time.sleep(0.5)  # the refresh is now waiting for the customer's row
+    release.set()
+    awarding.join(10)
+    refreshing.join(10)
+
+    with k.db.read() as session:
+        row = session.scalars(select(Customer)).one()
+        # Paid while still Silver (×1.25: ageing is the daily job's), and counted after it.
+        assert (row.tier_points, row.tier_key) == (250, "bronze")
+        assert (
+            ledger_service.verify_ledger(session, list(session.scalars(select(Shop))), k.now())
+            == []
+        )

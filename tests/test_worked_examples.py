@@ -454,3 +454,15 @@ def test_refunding_every_unit_one_by_one_reverses_exactly_the_award(
         shopper.refunds(order, (0, 1))
     assert shopper.points == 0
     assert [p for _, p, _ in shopper.ledger()] == [1000, -333, -334, -333]
+
+
+def test_ledger_verify_agrees_before_and_after_the_daily_job_ages_tiers(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    shopper.pays(shopper.order(line("Sofa", "600.00")))
+    clock.advance(days=400)  # aged out, but the daily job has not run yet
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+    run_daily(app)
+    assert shopper.state()["tier_points"] == 0
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0

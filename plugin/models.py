@@ -5,7 +5,8 @@ is unique per shop, so a replayed webhook cannot pay twice. ``customers.points_b
 ``pending_points``, ``tier_points`` and ``tier_key`` are projections of the ledger, updated in
 the same transaction as the entries; ``flask ledger verify`` re-sums them.
 
-Shopify ids are 64-bit (``BigInteger``); money is ``Numeric(18, 2)``; every timestamp is stored
+Shopify ids are 64-bit (``BigInteger``); money is an exact ``Decimal`` (``NUMERIC(18, 2)`` on
+PostgreSQL, decimal text on SQLite, which has no exact numeric type); every timestamp is stored
 and returned timezone-aware in UTC.
 """
 
@@ -31,10 +32,41 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
-Money = Numeric(18, 2)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """``Decimal`` in and out, never a float: NUMERIC on PostgreSQL; on SQLite (whose NUMERIC
+    affinity would store a binary float) the decimal's text."""
+
+    impl = Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 2) -> None:
+        super().__init__(precision, scale)
+        self.precision, self.scale = precision, scale
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("money must be a Decimal, not a float")
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-self.scale))
+        return str(exact) if dialect.name == "sqlite" else exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(str(value))
+
+
+Money = ExactDecimal(18, 2)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -168,8 +200,8 @@ class Order(Base):
     award_status: Mapped[str] = mapped_column(String(16), default="waiting")
     award_note: Mapped[str | None] = mapped_column(String(255))
     awarded_at: Mapped[datetime | None]
-    earn_rate: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
-    multiplier: Mapped[Decimal | None] = mapped_column(Numeric(18, 6))
+    earn_rate: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6))
+    multiplier: Mapped[Decimal | None] = mapped_column(ExactDecimal(18, 6))
     awarded_points: Mapped[int] = mapped_column(BigInteger, default=0)
     reversed_points: Mapped[int] = mapped_column(BigInteger, default=0)
     refunded_eligible: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))

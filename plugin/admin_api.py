@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .auth import admin_caller, installed_shop
-from .ledger import adjust_points, program_of
+from .ledger import LedgerError, adjust_points, program_of
 from .models import Customer, DataExport, LedgerEntry
 from .runtime import kanta
 
@@ -123,16 +123,19 @@ def adjust(customer_id: str) -> Any:
     with k.db.transaction() as session:
         shop = installed_shop(session, caller.shop_domain)
         customer_pk = _customer_pk(session, shop.id, customer_id)
-        entry = adjust_points(
-            session,
-            shop,
-            customer_pk,
-            cast(int, points),  # validated above
-            cast(str, reason),
-            actor=f"staff:{caller.user_id}" if caller.user_id else "staff",
-            key=f"{caller.user_id or 'staff'}:{key}",
-            now=k.now(),
-        )
+        try:
+            entry = adjust_points(
+                session,
+                shop,
+                customer_pk,
+                cast(int, points),  # validated above
+                cast(str, reason),
+                actor=f"staff:{caller.user_id}" if caller.user_id else "staff",
+                key=f"{caller.user_id or 'staff'}:{key}",
+                now=k.now(),
+            )
+        except LedgerError as error:
+            return jsonify({"error": str(error), "fields": {"idempotency_key": str(error)}}), 422
         session.flush()
         customer = session.get(Customer, customer_pk)
         assert customer is not None

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -36,6 +37,8 @@ from .models import (
     WebhookReceipt,
 )
 
+log = logging.getLogger(__name__)
+
 
 def mark_uninstalled(
     session: Session, shop: Shop, now: datetime, *, triggered_at: datetime | None = None
@@ -53,7 +56,16 @@ def mark_uninstalled(
     shop.refresh_token_expires_at = None
 
 
-def redact_shop(session: Session, shop: Shop) -> None:
+def redact_shop(session: Session, shop: Shop, *, triggered_at: datetime | None = None) -> None:
+    """Delete every row of the shop — unless the merchant reinstalled Kanta after the uninstall
+    this request follows (it is sent 48 h after uninstall): then the data belongs to the live
+    install and stays."""
+    latest_install = shop.last_installed_at or shop.installed_at
+    if shop.is_installed and (
+        triggered_at is None or latest_install is None or triggered_at < latest_install
+    ):
+        log.warning("shop/redact for %s ignored: the shop reinstalled Kanta since", shop.domain)
+        return
     # Children first: SQLite may run without ON DELETE CASCADE support in old files.
     for model in (
         RedactedCustomer,

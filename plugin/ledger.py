@@ -615,6 +615,8 @@ def adjust_points(
     customer = _lock_customer_by_pk(session, shop, customer_id)
     existing = _entry_by_key(session, shop, f"adjust:{key}")
     if existing is not None:
+        if (existing.customer_id, existing.points) != (customer.id, points):
+            raise LedgerError("this idempotency key was already used for another adjustment")
         return existing
     return append(
         session,

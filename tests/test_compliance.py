@@ -627,3 +627,23 @@ def test_ann_can_join_again_after_being_erased(
         again = customer_row(session, ANN)
         assert again.is_member
         assert again.email == "ann@example.com"
+
+
+def test_shop_redact_for_a_shop_that_reinstalled_since_deletes_nothing(
+    app: Flask, client: FlaskClient, story: dict[str, int], clock: Clock
+) -> None:
+    from plugin.install import install_custom_app
+
+    uninstalled_at = clock.now
+    post_webhook(client, "app/uninstalled", build_app_uninstalled(SHOP_ID, SHOP))
+    clock.advance(hours=1)
+    install_custom_app(app.extensions["kanta"], SHOP, "shpat_again", "read_orders")
+    before = row_counts(app)
+    response = post_webhook(
+        client,
+        "shop/redact",
+        build_shop_redact(SHOP_ID, SHOP),
+        headers={"X-Shopify-Triggered-At": shopify_timestamp(uninstalled_at)},
+    )
+    assert response.status_code == 200
+    assert row_counts(app) == {**before, "webhook_receipts": before["webhook_receipts"] + 1}

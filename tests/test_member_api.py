@@ -180,3 +180,27 @@ def test_an_admin_token_whose_issuer_is_another_shop_is_refused(
     token = jwt.encode(claims, API_SECRET, "HS256")
     response = client.get("/api/admin/data-requests", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
+
+
+def test_an_idempotency_key_reused_for_another_adjustment_is_refused(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    ada = Shopper(app, client, customer_id=73_000_000_000_000_001)
+    bea = Shopper(app, client, customer_id=73_000_000_000_000_002, email="bea@example.com")
+    for shopper in (ada, bea):
+        shopper.pays(shopper.order(line("Lamp", "10.00")))
+    headers = {**bearer(), "Idempotency-Key": "same"}
+    first = client.post(
+        f"/api/admin/members/{ada.customer_id}/adjustments",
+        json={"points": 5, "reason": "x"},
+        headers=headers,
+    )
+    assert first.status_code == 201
+    for customer, points in ((bea.customer_id, 5), (ada.customer_id, 50)):
+        reused = client.post(
+            f"/api/admin/members/{customer}/adjustments",
+            json={"points": points, "reason": "x"},
+            headers=headers,
+        )
+        assert reused.status_code == 422
+    assert (ada.points, bea.points) == (15, 10)

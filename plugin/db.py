@@ -16,6 +16,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+READ_ONLY = "kanta_read_only"
+
 
 def build_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
@@ -43,9 +45,13 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Take the write lock up front: a reader that later writes would otherwise fail with
-        # "database is locked" instead of waiting its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers take the write lock up front: a reader that later writes would otherwise fail
+        # with "database is locked" instead of waiting its turn. Read-only sessions take a
+        # plain (deferred) transaction and never wait on, nor block, the writers (WAL).
+        if connection.get_execution_options().get(READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -69,6 +75,7 @@ class Database:
         """A session that never commits; closing it ends its transaction and keeps loaded rows
         usable (detached) by the caller."""
         with self.sessions() as session:
+            session.connection(execution_options={READ_ONLY: True})
             yield session
 
     def dispose(self) -> None:

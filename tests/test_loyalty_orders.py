@@ -133,3 +133,20 @@ def test_program_settings_validate_and_keep_defaults() -> None:
             }
         )
     assert set(error.value.errors) == {"earn_rate", "pending_days", "tiers"}
+
+
+def test_units_removed_by_an_order_edit_do_not_earn_but_refunded_units_are_reversed_later() -> None:
+    payload = order(lines=[LineSpec("Mug", D("10.00"), 3)])
+    line = payload["line_items"][0]  # type: ignore[index]
+    line["current_quantity"] = 2  # the merchant removed one mug before payment
+    amounts = eligible_amounts(parse_order(payload), include_shipping=False, include_tax=False)
+    assert amounts.total == D("20.00")
+    assert amounts.lines[line["id"]][0] == 2
+
+    # The same current_quantity explained by a refund already in the payload: the order earns
+    # on all three and the refunds/create webhook reverses the refunded one.
+    payload["refunds"] = [  # type: ignore[index]
+        {"id": ID_BASE + 9, "refund_line_items": [{"line_item_id": line["id"], "quantity": 1}]}
+    ]
+    amounts = eligible_amounts(parse_order(payload), include_shipping=False, include_tax=False)
+    assert amounts.total == D("30.00")

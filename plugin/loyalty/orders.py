@@ -198,7 +198,7 @@ def parse_order(payload: Mapping[str, Any]) -> OrderFacts:
         total_price=_opt_money(payload, "total_price"),
         financial_status=_opt_str(payload.get("financial_status")),
         cancelled=bool(payload.get("cancelled_at")),
-        lines=tuple(_parse_line(item) for item in raw_lines),
+        lines=tuple(_parse_line(item, _refunded_units(payload)) for item in raw_lines),
         shipping=tuple(_parse_shipping(item) for item in raw_shipping),
         payment_gateway=_opt_str(gateway),
         processed_at=_opt_datetime(payload.get("processed_at") or payload.get("created_at")),
@@ -263,20 +263,48 @@ def _parse_customer(raw: Any) -> CustomerFacts | None:
     )
 
 
-def _parse_line(raw: Any) -> LineFacts:
+def _refunded_units(payload: Mapping[str, Any]) -> dict[int, int]:
+    """Units per line already refunded when the payload was made (its ``refunds``)."""
+    units: dict[int, int] = {}
+    refunds = payload.get("refunds")
+    if not isinstance(refunds, list):
+        return units
+    for refund in refunds:
+        items = refund.get("refund_line_items") if isinstance(refund, Mapping) else None
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, Mapping):
+                continue
+            line_id, quantity = item.get("line_item_id"), item.get("quantity")
+            if isinstance(line_id, int) and isinstance(quantity, int) and quantity > 0:
+                units[line_id] = units.get(line_id, 0) + quantity
+    return units
+
+
+def _parse_line(raw: Any, refunded_units: Mapping[int, int]) -> LineFacts:
     if not isinstance(raw, Mapping):
         raise PayloadError("line_items entries must be objects")
     quantity = raw.get("quantity", 0)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity < 10**6:
         raise PayloadError("line_items.quantity must be a whole number from 0 to 999999")
+    line_id = _shopify_id(raw.get("id"), "line_items.id")
     gross = _money_of(raw, "price") * quantity
     discounts = sum((_money_of(a, "amount") for a in _objects(raw, "discount_allocations")), ZERO)
+    net = gross - discounts
     tax = sum((_money_of(t, "price") for t in _objects(raw, "tax_lines")), ZERO)
+    # Units removed by an order edit (current_quantity below quantity, and not by a refund,
+    # which Kanta reverses on its own) never earn.
+    current = raw.get("current_quantity")
+    if isinstance(current, int) and not isinstance(current, bool) and 0 <= current < quantity:
+        removed = quantity - current - refunded_units.get(line_id, 0)
+        if removed > 0:
+            kept = quantity - removed
+            net, tax = net * kept / quantity, tax * kept / quantity
+            quantity = kept
     return LineFacts(
-        line_id=_shopify_id(raw.get("id"), "line_items.id"),
+        line_id=line_id,
         quantity=quantity,
         gift_card=raw.get("gift_card") is True,
-        net=gross - discounts,
+        net=net,
         tax=tax,
     )
 

@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 # Refresh this long before the access token expires, so a job never starts with a token that
 # dies mid-way.
 REFRESH_MARGIN = timedelta(minutes=5)
+# ... and rotate the refresh token this long before it would expire unused.
+REFRESH_TOKEN_MARGIN = timedelta(days=7)
 
 SHOP_DETAILS_QUERY = "query KantaShopDetails { shop { id name currencyCode } }"
 
@@ -275,7 +277,16 @@ def access_token_for(kanta: Kanta, shop_id: int) -> str:
 
 def _needs_refresh(shop: Shop, now: datetime) -> bool:
     expires = shop.access_token_expires_at
-    return expires is not None and expires - now < REFRESH_MARGIN
+    if expires is not None and expires - now < REFRESH_MARGIN:
+        return True
+    # A refresh token that would die unused (90 days) is rotated while it still works, so a
+    # quiet shop never needs its merchant to reopen the app just to keep Kanta connected.
+    refresh_expires = shop.refresh_token_expires_at
+    return (
+        shop.refresh_token_enc is not None
+        and refresh_expires is not None
+        and refresh_expires - now < REFRESH_TOKEN_MARGIN
+    )
 
 
 def _forget_tokens(shop: Shop) -> None:

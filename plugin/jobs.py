@@ -188,9 +188,36 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
         except Exception:  # one shop's failure must not stop the others; it is logged
             log.exception("daily jobs failed for shop %s", shop_id)
             totals["shops_failed"] += 1
+    totals["tokens_refreshed"] = keep_tokens_alive(kanta, moment)
     totals["receipts_pruned"] = prune_webhook_receipts(kanta, moment)
     log.info("daily jobs done: %s", totals)
     return totals
+
+
+def keep_tokens_alive(kanta: Kanta, now: datetime) -> int:
+    """Rotate the refresh tokens of installed shops that would otherwise expire unused."""
+    from .install import REFRESH_TOKEN_MARGIN, ReauthorizationRequired, access_token_for
+    from .models import Shop
+    from .shopify.gateway import ShopifyError
+
+    with kanta.db.read() as session:
+        due = list(
+            session.scalars(
+                select(Shop.id).where(
+                    Shop.uninstalled_at.is_(None),
+                    Shop.refresh_token_enc.is_not(None),
+                    Shop.refresh_token_expires_at < now + REFRESH_TOKEN_MARGIN,
+                )
+            )
+        )
+    refreshed = 0
+    for shop_id in due:
+        try:
+            access_token_for(kanta, shop_id)
+            refreshed += 1
+        except (ReauthorizationRequired, ShopifyError) as error:
+            log.warning("could not refresh the token of shop %s: %s", shop_id, type(error).__name__)
+    return refreshed
 
 
 # Shopify retries a delivery for 4 hours and a retry may be delayed further; a month of receipts

@@ -418,3 +418,20 @@ def test_concurrent_first_loads_install_once(stack: ShopifyStack, clock: Clock) 
     shop = stored_shop(stack)
     assert stack.store.token_is_live(SHOP, access_token_for(stack.kanta, shop.id))
     assert stack.store.refresh_count(SHOP) == 1
+
+
+def test_the_daily_job_rotates_a_refresh_token_before_it_dies_unused(
+    stack: ShopifyStack, clock: Clock
+) -> None:
+    from plugin.jobs import keep_tokens_alive
+
+    installed(stack)
+    clock.advance(days=1)
+    assert keep_tokens_alive(stack.kanta, clock.now) == 0  # far from its 90 days
+    clock.advance(days=83)  # a quiet shop: nothing has called Shopify for 84 days
+    assert keep_tokens_alive(stack.kanta, clock.now) == 1
+    assert stack.store.refresh_count(SHOP) == 1
+    rotated = stored_shop(stack)
+    assert rotated.refresh_token_expires_at is not None
+    assert rotated.refresh_token_expires_at - clock.now > timedelta(days=89)
+    assert keep_tokens_alive(stack.kanta, clock.now) == 0

@@ -90,12 +90,7 @@ def patch_id_token() -> Response:
     k = kanta()
     shop = request.args.get("shop", "")
     reload_path = request.args.get("shopify-reload", "")
-    # Only a path on this app: "//host" and "/\\host" would leave it with a fresh ID token.
-    if (
-        not is_valid_shop_domain(shop)
-        or not reload_path.startswith("/")
-        or reload_path.startswith(("//", "/\\"))
-    ):
+    if not is_valid_shop_domain(shop) or not _is_local_path(reload_path):
         return Response("Bad Request", status=400, mimetype="text/plain")
     if k.settings.demo:
         # No App Bridge offline: ask the demo admin (our parent frame) for a token instead.
@@ -103,6 +98,15 @@ def patch_id_token() -> Response:
         return _document(page, shop)
     result = k.shopify.app.app_home_patch_id_token(_request_input())  # type: ignore[arg-type]
     return _respond(result.response)
+
+
+def _is_local_path(path: str) -> bool:
+    """Only a path on this app: anything a browser could read as another host ("//host",
+    "/\\host", or those hidden behind tabs and newlines, which browsers strip) would carry a
+    fresh ID token away."""
+    if not path.startswith("/") or any(ch.isspace() or ord(ch) < 0x20 for ch in path):
+        return False
+    return not path.startswith(("//", "/\\")) and not urlsplit(path).netloc
 
 
 @bp.get("/healthz")

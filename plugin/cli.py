@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -10,7 +12,8 @@ from alembic import command as alembic_command
 from alembic.config import Config as AlembicConfig
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import func, select
+from sqlalchemy import Connection, create_engine, func, select
+from sqlalchemy.pool import NullPool
 
 from .runtime import Kanta, kanta
 
@@ -24,10 +27,30 @@ def alembic_config(database_url: str) -> AlembicConfig:
     return config
 
 
+@contextmanager
+def migration_connection(database_url: str) -> Iterator[tuple[AlembicConfig, Connection]]:
+    """A connection for Alembic on a plain engine, never the app's.
+
+    The app's SQLite connections turn foreign keys on; Alembic's batch mode rebuilds a table by
+    dropping it, which with foreign keys on would fire ON DELETE actions and empty or unlink
+    every child table. A plain connection leaves them off, as SQLite's batch migrations need.
+    """
+    engine = create_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config = alembic_config(database_url)
+            config.attributes["connection"] = connection
+            yield config, connection
+            if connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")
+    finally:
+        engine.dispose()
+
+
 def upgrade_database(app_kanta: Kanta, revision: str = "head") -> None:
-    with app_kanta.db.engine.begin() as connection:
-        config = alembic_config(app_kanta.settings.database_url)
-        config.attributes["connection"] = connection
+    with migration_connection(app_kanta.settings.database_url) as (config, _):
         alembic_command.upgrade(config, revision)
 
 
@@ -53,10 +76,7 @@ def db_upgrade(revision: str) -> None:
 @db_group.command("downgrade")
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
-    k = kanta()
-    with k.db.engine.begin() as connection:
-        config = alembic_config(k.settings.database_url)
-        config.attributes["connection"] = connection
+    with migration_connection(kanta().settings.database_url) as (config, _):
         alembic_command.downgrade(config, revision)
 
 
@@ -64,10 +84,7 @@ def db_downgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True)
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (developers)."""
-    k = kanta()
-    with k.db.engine.begin() as connection:
-        config = alembic_config(k.settings.database_url)
-        config.attributes["connection"] = connection
+    with migration_connection(kanta().settings.database_url) as (config, _):
         alembic_command.revision(config, message=message, autogenerate=True)
 
 

@@ -56,15 +56,14 @@ def mark_uninstalled(
     shop.refresh_token_expires_at = None
 
 
-def redact_shop(session: Session, shop: Shop, *, triggered_at: datetime | None = None) -> None:
-    """Delete every row of the shop — unless the merchant reinstalled Kanta after the uninstall
-    this request follows (it is sent 48 h after uninstall): then the data belongs to the live
-    install and stays."""
-    latest_install = shop.last_installed_at or shop.installed_at
-    if shop.is_installed and (
-        triggered_at is None or latest_install is None or triggered_at < latest_install
-    ):
-        log.warning("shop/redact for %s ignored: the shop reinstalled Kanta since", shop.domain)
+def redact_shop(session: Session, shop: Shop) -> None:
+    """Delete every row of the shop — unless Kanta is installed on it again.
+
+    Shopify sends ``shop/redact`` 48 hours after an uninstall; a merchant who reinstalled within
+    those hours has a live install whose data must stay (a reinstall clears ``uninstalled_at``).
+    """
+    if shop.is_installed:
+        log.warning("shop/redact for %s ignored: Kanta is installed there again", shop.domain)
         return
     # Children first: SQLite may run without ON DELETE CASCADE support in old files.
     for model in (

@@ -69,7 +69,7 @@ def on_customers_data_request(
 
 
 def on_shop_redact(session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery) -> None:
-    compliance.redact_shop(session, shop, triggered_at=d.triggered_at)
+    compliance.redact_shop(session, shop)
 
 
 TOPIC_HANDLERS: dict[str, Handler] = {

@@ -80,6 +80,10 @@ def _upsert_locked(
     transaction); SQLite serialises writers anyway. One round trip instead of two on the path of
     every delivery.
     """
+    if session.dirty or session.new:
+        # populate_existing would overwrite unflushed changes to a row already in the session
+        # (a second order of the same customer in one unit of work): write them first.
+        session.flush()
     stmt = (
         _insert(session, model)
         .values(**values, created_at=now, updated_at=now)
@@ -255,7 +259,6 @@ def _record_order(
     session: Session, shop: Shop, facts: OrderFacts, event: str | None, now: datetime
 ) -> Order:
     order = lock_order(session, shop, facts.order_id, now)
-    _remember_order(order, facts)
     customer: Customer | None = None
     # Points stay with whoever earned them: once awarded, a later payload naming another
     # customer (the merchant edited the order) does not move the order, nor its reversals.
@@ -263,6 +266,7 @@ def _record_order(
         customer = lock_customer(session, shop, facts.customer, now)
         if customer is not None:
             order.customer_id = customer.id
+    _remember_order(order, facts)
     if event is not None:
         if event not in ORDER_EVENT_KINDS:
             raise ValueError(event)
@@ -399,6 +403,17 @@ def settle_order(
         return  # refunds and cancellations wait for the award
     if customer is None and order.customer_id is not None and order.award_status == "awarded":
         customer = _lock_customer_by_pk(session, shop, order.customer_id)
+    if order.award_status == "awarded" and order.facts and "refunded" not in order.facts:
+        # An award snapshot from before refunded quantities were kept: rebuild them from the
+        # refunds already applied, so the next refund continues the cumulative total.
+        snapshot = dict(order.facts)
+        for event in events:
+            if event.kind == "refund" and event.applied_at is not None:
+                applied = RefundFacts.from_json(
+                    event.source_id, order.shopify_order_id, event.facts
+                )
+                snapshot = EligibleAmounts.with_refund(snapshot, applied)
+        order.facts = {"refunded": {}, "refunded_shipping": "0", **snapshot}
     for event in events:
         if event.applied_at is not None or event.kind not in ("refund", "cancelled"):
             continue
@@ -685,22 +700,28 @@ def _entry_by_key(session: Session, shop: Shop, key: str) -> LedgerEntry | None:
 
 
 def release_pending_points(session: Session, shop: Shop, now: datetime) -> int:
-    """Make pending points available once their order's pending period is over."""
+    """Make pending points available once their order's pending period is over.
+
+    Every due order is locked first (in id order), then the customers one by one: the ledger's
+    lock order (orders before customers), so a webhook settling one of these orders meanwhile
+    waits for the job instead of deadlocking with it.
+    """
     program = program_of(shop)
     due = list(
         session.scalars(
-            select(Order.id).where(
+            select(Order)
+            .where(
                 Order.shop_id == shop.id,
                 Order.pending_remaining > 0,
                 Order.available_at <= now,
             )
+            .order_by(Order.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     )
     released = 0
-    for order_pk in due:
-        order: Order = _locked(
-            session, select(Order).where(Order.shop_id == shop.id, Order.id == order_pk)
-        )
+    for order in due:
         if order.pending_remaining <= 0 or order.customer_id is None:
             continue
         customer = _lock_customer_by_pk(session, shop, order.customer_id)

@@ -178,3 +178,15 @@ def test_the_patch_page_only_reloads_paths_of_this_app(client: FlaskClient) -> N
             "/auth/patch-id-token", query_string={"shop": SHOP, "shopify-reload": target}
         )
         assert response.status_code == 400
+
+
+def test_the_patch_page_refuses_paths_hiding_another_host_behind_control_characters(
+    client: FlaskClient,
+) -> None:
+    for target in ("/\t/evil.example/x", "/\n/evil.example/x", "/ /evil.example"):
+        response = client.get(
+            "/auth/patch-id-token", query_string={"shop": SHOP, "shopify-reload": target}
+        )
+        assert response.status_code == 400
+    ok = client.get("/auth/patch-id-token", query_string={"shop": SHOP, "shopify-reload": "/?a=b"})
+    assert ok.status_code != 400

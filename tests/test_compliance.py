@@ -325,7 +325,9 @@ def test_shop_redact_delivered_again_is_a_200_and_changes_nothing(
     app: Flask, client: FlaskClient, story: dict[str, int]
 ) -> None:
     body = build_shop_redact(SHOP_ID, SHOP)
+    post_webhook(client, "app/uninstalled", build_app_uninstalled(SHOP_ID, SHOP))
     post_webhook(client, "shop/redact", body, webhook_id="r-1")
+    assert rows_of(app, SHOP)["customers"] == 0
     before = row_counts(app)
 
     same = post_webhook(client, "shop/redact", body, webhook_id="r-1")
@@ -634,16 +636,17 @@ def test_shop_redact_for_a_shop_that_reinstalled_since_deletes_nothing(
 ) -> None:
     from plugin.install import install_custom_app
 
-    uninstalled_at = clock.now
     post_webhook(client, "app/uninstalled", build_app_uninstalled(SHOP_ID, SHOP))
     clock.advance(hours=1)
     install_custom_app(app.extensions["kanta"], SHOP, "shpat_again", "read_orders")
+    clock.advance(hours=47)
     before = row_counts(app)
+    # As Shopify sends it: 48 hours after the uninstall, so after the reinstall too.
     response = post_webhook(
         client,
         "shop/redact",
         build_shop_redact(SHOP_ID, SHOP),
-        headers={"X-Shopify-Triggered-At": shopify_timestamp(uninstalled_at)},
+        headers={"X-Shopify-Triggered-At": shopify_timestamp(clock.now)},
     )
     assert response.status_code == 200
     assert row_counts(app) == {**before, "webhook_receipts": before["webhook_receipts"] + 1}

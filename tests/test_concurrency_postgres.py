@@ -199,3 +199,76 @@ def test_the_daily_tier_refresh_never_loses_an_award_committed_meanwhile(
             ledger_service.verify_ledger(session, list(session.scalars(select(Shop))), k.now())
             == []
         )
+
+
+def test_the_daily_release_and_a_refund_of_the_same_customer_never_deadlock(
+    make_app: object, postgres_url: str, clock: object
+) -> None:
+    """Locks are always taken orders first, then customers. A refund that holds order O2 and is
+    about to lock the customer, while the daily job releases O1 and O2 of that customer, waits
+    for the other instead of deadlocking (PostgreSQL would abort one of them)."""
+    import threading
+
+    from plugin import ledger as ledger_service
+    from plugin.jobs import run_daily
+    from plugin.loyalty.orders import parse_order
+    from plugin.models import Order, Shop
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    install_shop(app, program={"pending_days": 7})
+    k = app.extensions["kanta"]
+    customer = build_customer(ID_BASE + 99, email="lock@example.com", first_name="L", last_name="K")
+    payloads = [
+        build_order(
+            order_id=ID_BASE + 4_000_000 + n,
+            shop_domain=SHOP,
+            customer=customer,
+            lines=[LineSpec(title="Chair", price=Decimal("50.00"))],
+        )
+        for n in (1, 2)
+    ]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop)).one()
+        for payload in payloads:
+            ledger_service.record_order(session, shop, parse_order(payload), "paid", k.now())
+    clock.advance(days=8)  # type: ignore[attr-defined]
+
+    holding_o2, job_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def refund_like_webhook() -> None:
+        # What settling a refund of O2 does: lock O2, then (a moment later) the customer.
+        try:
+            with k.db.transaction() as session:
+                session.execute(
+                    select(Order.id)
+                    .where(Order.shopify_order_id == payloads[1]["id"])
+                    .with_for_update()
+                )
+                holding_o2.set()
+                job_started.wait(10)
+                time.sleep(0.5)  # the job is now waiting for a lock
+                session.execute(select(Customer.id).with_for_update())
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+
+    def daily() -> None:
+        try:
+            job_started.set()
+            result = run_daily(k)
+            assert result["shops_failed"] == 0, result
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    webhook = threading.Thread(target=refund_like_webhook)
+    webhook.start()
+    assert holding_o2.wait(10)
+    job = threading.Thread(target=daily)
+    job.start()
+    webhook.join(20)
+    job.join(20)
+
+    assert errors == []
+    with k.db.read() as session:
+        row = session.scalars(select(Customer)).one()
+        assert (row.points_balance, row.pending_points) == (100, 0)

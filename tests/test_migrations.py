@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from alembic import command as alembic_command
@@ -74,3 +76,87 @@ def test_money_is_stored_exactly_and_never_as_a_float(database_url: str) -> None
         session.execute(delete(Reward))
         session.execute(delete(Shop))
     engine.dispose()
+
+
+def test_upgrading_and_downgrading_through_the_app_keeps_existing_rows(
+    tmp_path: Path, make_app: object
+) -> None:
+    """Through ``flask db``, on SQLite with rows in every table: batch migrations rebuild tables,
+    and with the app's foreign keys on that would cascade deletes. Nothing may be lost."""
+    from tests.conftest import test_env
+
+    url = f"sqlite:///{tmp_path / 'existing.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        config = alembic_config(url)
+        config.attributes["connection"] = connection
+        alembic_command.upgrade(config, "0003")
+        # 0006 recounts against the real clock: one award well outside the window, one inside.
+        real_now = datetime.now(UTC).replace(tzinfo=None)
+        now = (real_now - timedelta(days=10)).isoformat(" ", timespec="microseconds")
+        old = (real_now - timedelta(days=500)).isoformat(" ", timespec="microseconds")
+        connection.exec_driver_sql(
+            "INSERT INTO shops (id, domain, currency, scopes, program, created_at, installed_at) "
+            f"VALUES (1, 'old.myshopify.com', 'USD', '', '{{}}', '{now}', '{now}')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO customers (id, shop_id, shopify_customer_id, is_member, points_balance,"
+            " pending_points, tier_points, created_at, updated_at) "
+            f"VALUES (1, 1, 42, 1, 700, 0, 700, '{now}', '{now}')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO rewards (id, shop_id, title, points_cost, reward_type, value, active, "
+            f"created_at) VALUES (1, 1, '$5 off', 500, 'fixed_amount', 5.00, 1, '{now}')"
+        )
+        connection.exec_driver_sql(
+            "INSERT INTO redemptions (id, shop_id, customer_id, reward_id, idempotency_key, "
+            f"points_cost, status, details, created_at, updated_at) VALUES (1, 1, 1, 1, 'r', 500,"
+            f" 'issued', '{{}}', '{now}', '{now}')"
+        )
+        for n, (points, at) in enumerate(((600, old), (100, now)), start=1):
+            connection.exec_driver_sql(
+                "INSERT INTO ledger_entries (id, shop_id, customer_id, kind, source, "
+                "idempotency_key, points, pending_points, tier_points, tier_counted_at, details,"
+                f" created_at) VALUES ({n}, 1, 1, 'order_award', 'order', 'k{n}', {points}, 0,"
+                f" {points}, '{at}', '{{}}', '{at}')"
+            )
+    engine.dispose()
+
+    app = make_app(env=test_env(url))  # type: ignore[operator]
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+
+    def rows() -> dict[str, object]:
+        check = create_engine(url)
+        with check.connect() as c:
+            counts = {
+                t: c.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one()
+                for t in ("shops", "customers", "rewards", "redemptions", "ledger_entries")
+            }
+            counts["reward_of_redemption"] = c.exec_driver_sql(
+                "SELECT reward_id FROM redemptions"
+            ).scalar_one()
+            counts["reward_value"] = c.exec_driver_sql("SELECT value FROM rewards").scalar_one()
+            counts["tier_points"] = c.exec_driver_sql(
+                "SELECT tier_points FROM customers"
+            ).scalar_one()
+        check.dispose()
+        return counts
+
+    after_upgrade = rows()
+    assert Decimal(str(after_upgrade["reward_value"])) == Decimal("5.00")  # text now, exact
+    assert after_upgrade == {
+        "shops": 1,
+        "customers": 1,
+        "rewards": 1,
+        "redemptions": 1,
+        "ledger_entries": 2,
+        "reward_of_redemption": 1,
+        "reward_value": after_upgrade["reward_value"],
+        "tier_points": 100,  # the old award is outside the 365-day window: 0006 recounted
+    }
+    assert runner.invoke(args=["db", "downgrade", "0003"]).exit_code == 0
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert rows()["redemptions"] == 1
+    assert rows()["customers"] == 1
+    assert runner.invoke(args=["ledger", "verify"]).exit_code == 0

@@ -466,3 +466,20 @@ def test_ledger_verify_agrees_before_and_after_the_daily_job_ages_tiers(
     run_daily(app)
     assert shopper.state()["tier_points"] == 0
     assert runner.invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_two_orders_of_one_customer_in_one_unit_of_work_both_count(
+    app: Flask, shopper: Shopper, clock: Clock
+) -> None:
+    """Imports and jobs may record several orders in one transaction: the second must not
+    overwrite the first's unflushed changes to the customer."""
+    from plugin.loyalty.orders import parse_order
+
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        for price in ("30.00", "20.00"):
+            facts = parse_order(shopper.order(line("Mug", price)))
+            ledger.record_order(session, shop, facts, "paid", clock())
+    assert shopper.points == 50
+    assert app.test_cli_runner().invoke(args=["ledger", "verify"]).exit_code == 0

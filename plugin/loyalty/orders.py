@@ -115,6 +115,8 @@ class EligibleAmounts:
         return {
             "lines": {str(k): [q, str(a)] for k, (q, a) in self.lines.items()},
             "shipping": str(self.shipping),
+            "refunded": {},  # cumulative refunded units per line (see with_refund)
+            "refunded_shipping": "0",
         }
 
     @classmethod

@@ -7,12 +7,13 @@ from typing import Any, cast
 
 from flask import Blueprint, abort, jsonify, make_response, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .auth import admin_caller, installed_shop
+from .auth import AdminCaller, admin_caller, installed_shop
 from .ledger import LedgerError, adjust_points, program_of
 from .models import Customer, DataExport, LedgerEntry
-from .runtime import kanta
+from .runtime import Kanta, kanta
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 
@@ -120,6 +121,16 @@ def adjust(customer_id: str) -> Any:
         return jsonify({"error": "invalid adjustment", "fields": errors}), 422
     key = (request.headers.get("Idempotency-Key") or "").strip()[:100] or uuid.uuid4().hex
     k = kanta()
+    try:
+        return _adjust(k, caller, customer_id, cast(int, points), cast(str, reason), key)
+    except IntegrityError:
+        # The same Idempotency-Key raced in from another request: the client should retry.
+        return jsonify({"error": "a concurrent request used this Idempotency-Key; retry"}), 409
+
+
+def _adjust(
+    k: Kanta, caller: AdminCaller, customer_id: str, points: int, reason: str, key: str
+) -> Any:
     with k.db.transaction() as session:
         shop = installed_shop(session, caller.shop_domain)
         customer_pk = _customer_pk(session, shop.id, customer_id)
@@ -128,8 +139,8 @@ def adjust(customer_id: str) -> Any:
                 session,
                 shop,
                 customer_pk,
-                cast(int, points),  # validated above
-                cast(str, reason),
+                points,
+                reason,
                 actor=f"staff:{caller.user_id}" if caller.user_id else "staff",
                 key=f"{caller.user_id or 'staff'}:{key}",
                 now=k.now(),

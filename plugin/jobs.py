@@ -217,6 +217,8 @@ def keep_tokens_alive(kanta: Kanta, now: datetime) -> int:
             refreshed += 1
         except (ReauthorizationRequired, ShopifyError) as error:
             log.warning("could not refresh the token of shop %s: %s", shop_id, type(error).__name__)
+        except Exception:  # one shop's broken token must not stop the other shops or the job
+            log.exception("refreshing the token of shop %s failed", shop_id)
     return refreshed
 
 

@@ -483,3 +483,26 @@ def test_two_orders_of_one_customer_in_one_unit_of_work_both_count(
             ledger.record_order(session, shop, facts, "paid", clock())
     assert shopper.points == 50
     assert app.test_cli_runner().invoke(args=["ledger", "verify"]).exit_code == 0
+
+
+def test_an_award_snapshot_without_refunded_quantities_is_rebuilt_from_applied_refunds(
+    app: Flask, shopper: Shopper
+) -> None:
+    """Orders awarded before refunded quantities were kept (migration-era data) still net to
+    exactly zero when their last unit comes back."""
+    from plugin.models import Order
+
+    order = shopper.order(line("Lamp", "50.00"), line("Bulb", "50.00"))
+    shopper.pays(order)
+    shopper.refunds(order, (0, 1))
+    with app.extensions["kanta"].db.transaction() as session:
+        row = session.scalars(select(Order).where(Order.shopify_order_id == order["id"])).one()
+        assert row.facts is not None
+        row.facts = {k: v for k, v in row.facts.items() if not k.startswith("refunded")}
+    shopper.refunds(order, (1, 1))
+    assert shopper.points == 0
+    assert shopper.ledger() == [
+        ("order_award", 100, 0),
+        ("refund_reversal", -50, 0),
+        ("refund_reversal", -50, 0),
+    ]

@@ -10,8 +10,11 @@ events call for and the ledger does not have yet is appended, in arrival order. 
 comes before the award waits and is applied right after it, so every interleaving and
 duplication of an order's events ends in the same entries.
 
-Concurrency: the order row is locked first (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite
-serialises writers), then the customer row. Nothing locks them the other way round.
+Concurrency: the order row is locked first (``SELECT … FOR UPDATE``, or the row lock of an
+upsert, on PostgreSQL; SQLite serialises writers), then the customer row. Nothing locks them the
+other way round: the daily release locks all its orders before any customer, the other jobs and
+the merchant's adjustments lock customers only, and ``customers/redact`` locks the customer's
+orders before the customer.
 """
 
 from __future__ import annotations

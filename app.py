@@ -79,7 +79,7 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
     db = Database(settings.database_url)
     cipher = TokenCipher(settings.token_encryption_key)
     shopify = ShopifyGateway(settings, transport=config.get("SHOPIFY_TRANSPORT"))
-    kanta = Kanta(settings=settings, db=db, cipher=cipher, shopify=shopify, jobs=None)  # type: ignore[arg-type]
+    kanta = Kanta(settings=settings, db=db, cipher=cipher, shopify=shopify)
     if "CLOCK" in config:
         kanta.clock = config["CLOCK"]
     kanta.jobs = build_job_queue(kanta, eager=bool(app.testing))

@@ -132,7 +132,7 @@ def ledger_verify() -> None:
     k = kanta()
     with k.db.read() as session:
         shops = list(session.scalars(select(Shop).order_by(Shop.domain)))
-        problems = verify_ledger(session, shops, k.now())
+        problems = verify_ledger(session, shops)
         customers = session.scalar(select(func.count(Customer.id)))
     for p in problems:
         click.echo(

@@ -18,9 +18,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import insert_for
 from .ledger import suppression_key
 from .loyalty.orders import PayloadError
 from .models import (
@@ -148,10 +148,8 @@ def redact_customer(
 
 def _suppress(session: Session, shop: Shop, shopify_customer_id: int, now: datetime) -> None:
     """Remember the erasure (as a hash) so a late webhook cannot recreate the customer."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(RedactedCustomer)
+        insert_for(session, RedactedCustomer)
         .values(
             shop_id=shop.id,
             customer_key=suppression_key(shop.id, shopify_customer_id),
@@ -224,10 +222,8 @@ def prepare_data_export(
         shopify_id = customer.shopify_customer_id
     export = _export_for(session, shop, customer, now)
     export["data_request_id"] = request_id
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     session.execute(
-        insert(DataExport)
+        insert_for(session, DataExport)
         .values(
             shop_id=shop.id,
             data_request_id=request_id,

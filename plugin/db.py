@@ -13,10 +13,22 @@ from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 READ_ONLY = "kanta_read_only"
+
+
+def insert_for(session: Session, target: Any) -> Any:
+    """``INSERT`` in the session's dialect, so ``ON CONFLICT`` (upserts, idempotent inserts) and
+    ``RETURNING`` are available on both PostgreSQL and SQLite."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(target)
+    if dialect == "sqlite":
+        return sqlite.insert(target)
+    raise NotImplementedError(f"no upsert support for {dialect}")
 
 
 def build_engine(url: str, **kwargs: Any) -> Engine:

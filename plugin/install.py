@@ -23,10 +23,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .db import insert_for
 from .loyalty.program import ProgramSettings
 from .models import Reward, Shop
 from .shopify.gateway import (
@@ -121,10 +120,8 @@ def _lock_or_create_shop(session: Session, domain: str) -> Shop:
     ``INSERT … ON CONFLICT DO NOTHING`` then ``SELECT … FOR UPDATE``: two first loads of the
     same shop queue on the row instead of failing on the unique domain.
     """
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(Shop)
+        insert_for(session, Shop)
         .values(domain=domain, currency="USD", scopes="", program={})
         .on_conflict_do_nothing(index_elements=["domain"])
     )

@@ -27,10 +27,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from .db import insert_for
 from .loyalty.orders import (
+    CENT,
     CustomerFacts,
     EligibleAmounts,
     LineFacts,
@@ -44,7 +45,6 @@ from .loyalty.program import ProgramSettings
 from .models import Customer, LedgerEntry, Order, OrderEvent, RedactedCustomer, Shop
 
 ZERO = Decimal("0")
-CENT = Decimal("0.01")
 
 
 class LedgerError(ValueError):
@@ -56,15 +56,6 @@ def program_of(shop: Shop) -> ProgramSettings:
 
 
 # --- locking helpers -----------------------------------------------------------------------
-
-
-def _insert(session: Session, model: type[Any]) -> Any:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(model)
-    if dialect == "sqlite":
-        return sqlite.insert(model)
-    raise NotImplementedError(dialect)
 
 
 def _locked(session: Session, stmt: Select[Any]) -> Any:
@@ -88,7 +79,7 @@ def _upsert_locked(
         # (a second order of the same customer in one unit of work): write them first.
         session.flush()
     stmt = (
-        _insert(session, model)
+        insert_for(session, model)
         .values(**values, created_at=now, updated_at=now)
         .on_conflict_do_update(index_elements=keys, set_={"updated_at": now})
         .returning(model)
@@ -305,7 +296,7 @@ def _record_event(
     now: datetime,
 ) -> None:
     session.execute(
-        _insert(session, OrderEvent)
+        insert_for(session, OrderEvent)
         .values(
             shop_id=shop.id,
             shopify_order_id=order_id,
@@ -361,8 +352,6 @@ def _facts_from_json(order_id: int, data: dict[str, Any]) -> OrderFacts:
         currency=data.get("currency"),
         taxes_included=bool(data.get("taxes_included")),
         total_price=None,
-        financial_status=None,
-        cancelled=False,
         lines=tuple(
             LineFacts(int(i), int(q), bool(g), Decimal(n), Decimal(t))
             for i, q, g, n, t in data.get("lines", [])
@@ -372,7 +361,6 @@ def _facts_from_json(order_id: int, data: dict[str, Any]) -> OrderFacts:
             for k, n, t in data.get("shipping", [])
         ),
         payment_gateway=None,
-        processed_at=None,
     )
 
 
@@ -859,7 +847,7 @@ class Mismatch:
     ledger: int
 
 
-def verify_ledger(session: Session, shops: Iterable[Shop], now: datetime) -> list[Mismatch]:
+def verify_ledger(session: Session, shops: Iterable[Shop]) -> list[Mismatch]:
     """Re-sum every customer's entries and compare with the stored projections (tier points:
     the entries counted since the customer's ``tier_counted_since``, where the daily job left
     it, so the answer does not depend on when the job last ran)."""

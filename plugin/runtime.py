@@ -26,8 +26,9 @@ class Kanta:
     db: Database
     cipher: TokenCipher
     shopify: ShopifyGateway
-    jobs: JobQueue
     clock: Callable[[], datetime] = utcnow
+    # Set right after construction: a job queue runs jobs with this Kanta.
+    jobs: JobQueue = field(init=False)
     extras: dict[str, Any] = field(default_factory=dict)
 
     def now(self) -> datetime:

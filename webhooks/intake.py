@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from plugin.db import insert_for
 from plugin.handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery
 from plugin.loyalty.orders import PayloadError
 from plugin.models import Shop, WebhookReceipt
@@ -139,11 +139,9 @@ def _first_delivery(session: Session, shop: Shop, delivery: Delivery) -> bool:
     On PostgreSQL a concurrent duplicate waits on the unique index until the first delivery
     commits (then does nothing) or rolls back (then proceeds), so exactly one processes it.
     """
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     headers = request.headers
     stmt = (
-        insert(WebhookReceipt)
+        insert_for(session, WebhookReceipt)
         .values(
             shop_id=shop.id,
             webhook_id=delivery.webhook_id,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -65,12 +64,9 @@ class OrderFacts:
     currency: str | None
     taxes_included: bool
     total_price: Decimal | None
-    financial_status: str | None
-    cancelled: bool
     lines: tuple[LineFacts, ...]
     shipping: tuple[ShippingFacts, ...]
     payment_gateway: str | None
-    processed_at: datetime | None
 
     @property
     def is_pos(self) -> bool:
@@ -198,12 +194,9 @@ def parse_order(payload: Mapping[str, Any]) -> OrderFacts:
         currency=_currency(payload.get("currency")),
         taxes_included=payload.get("taxes_included") is True,
         total_price=_opt_money(payload, "total_price"),
-        financial_status=_opt_str(payload.get("financial_status")),
-        cancelled=bool(payload.get("cancelled_at")),
         lines=tuple(_parse_line(item, _refunded_units(payload)) for item in raw_lines),
         shipping=tuple(_parse_shipping(item) for item in raw_shipping),
         payment_gateway=_opt_str(gateway),
-        processed_at=_opt_datetime(payload.get("processed_at") or payload.get("created_at")),
     )
 
 
@@ -401,15 +394,3 @@ def _currency(value: Any) -> str | None:
     if isinstance(value, str) and len(value) == 3 and value.isalpha():
         return value.upper()
     return None
-
-
-def _opt_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return None
-    return parsed.astimezone(UTC)

@@ -91,8 +91,8 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 
 def register_blueprints(app: Flask) -> None:
-    from plugin.admin_api import bp as admin_api
-    from plugin.app_home import bp as app_home
+    from plugin.admin.api import bp as admin_api
+    from plugin.admin.home import bp as app_home
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)

@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-import plugin.handlers
+import webhooks.handlers
 from devstore.payloads import LineSpec, build_customer, build_order, build_refund
 from devstore.signing import sign_webhook, webhook_headers
-from plugin.handlers import Delivery
 from plugin.models import Base, Customer, LedgerEntry, Order, Shop, WebhookReceipt
 from tests.conftest import API_SECRET, OTHER_SHOP, SHOP, install_shop, post_webhook
 from tests.conftest import test_env as env_with  # aliased: pytest would collect "test_env"
+from webhooks.handlers import Delivery
 
 ORDER_ID = 7_100_000_000_000_000_001
 CUSTOMER_ID = 7_200_000_000_000_000_001
@@ -432,7 +432,7 @@ def _write_then_fail(
     session: Session, shop: Shop, payload: Mapping[str, Any], delivery: Delivery
 ) -> None:
     """Does real work through the real handler, then fails, as a crash mid-way would."""
-    plugin.handlers._order_handler("paid")(session, shop, payload, delivery)
+    webhooks.handlers._order_handler("paid")(session, shop, payload, delivery)
     session.flush()
     raise RuntimeError("secret-looking internal detail /srv/kanta/plugin/ledger.py line 42")
 
@@ -440,7 +440,7 @@ def _write_then_fail(
 def test_a_failing_handler_is_a_500_and_writes_nothing(
     app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(plugin.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+    monkeypatch.setitem(webhooks.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
 
     response = assert_refused_without_writes(
         app, lambda: post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1"), 500
@@ -456,7 +456,7 @@ def test_the_retry_after_a_failure_succeeds_and_pays_once(
     app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with monkeypatch.context() as patch:
-        patch.setitem(plugin.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+        patch.setitem(webhooks.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
         assert (
             post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1").status_code == 500
         )

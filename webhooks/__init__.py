@@ -1,7 +1,7 @@
 """Webhook intake: ``POST /webhooks`` receives every topic (``X-Shopify-Topic`` decides).
 
 verify (HMAC over the raw bytes, first) → parse → find the shop → record the delivery once →
-dispatch to the topic's handler in ``plugin.handlers`` → commit → 200. Status semantics, as
+dispatch to the topic's handler in ``webhooks.handlers`` → commit → 200. Status semantics, as
 Shopify's own libraries: 400 missing headers or unreadable body, 401 bad HMAC, 404 unknown shop,
 413 too large, 5xx on an internal failure so that Shopify retries (nothing is half-written: the
 receipt and the handler's writes share one transaction).

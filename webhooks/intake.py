@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from plugin.db import insert_for
-from plugin.handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery
 from plugin.loyalty.orders import PayloadError
 from plugin.models import Shop, WebhookReceipt
 from plugin.runtime import kanta
+
+from .handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from . import compliance, ledger
-from .loyalty.orders import parse_order, parse_refund
-from .models import Shop
+from plugin import compliance, ledger
+from plugin.loyalty.orders import parse_order, parse_refund
+from plugin.models import Shop
 
 
 @dataclass(frozen=True)

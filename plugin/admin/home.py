@@ -18,12 +18,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
-from .auth import PATCH_ID_TOKEN_PATH, is_admin_session
-from .install import install_from_id_token, token_state
-from .loyalty.program import ProgramError, ProgramSettings
-from .models import Customer, Reward, Shop
-from .runtime import Kanta, kanta
-from .shopify.gateway import InvalidIdToken, ShopifyError, is_valid_shop_domain
+from ..auth import PATCH_ID_TOKEN_PATH, is_admin_session
+from ..install import install_from_id_token, token_state
+from ..loyalty.program import ProgramError, ProgramSettings
+from ..models import Customer, Reward, Shop
+from ..runtime import Kanta, kanta
+from ..shopify.gateway import InvalidIdToken, ShopifyError, is_valid_shop_domain
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sqlalchemy import delete, select
 
 if TYPE_CHECKING:
-    from .runtime import Kanta
+    from ..runtime import Kanta
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ class ThreadJobs:
 
 class CeleryJobs:
     def __init__(self, kanta: Kanta) -> None:
-        from .celery_app import make_celery
+        from ..celery_app import make_celery
 
         self._celery = make_celery(kanta)
 
@@ -169,8 +169,8 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
     each shop in its own transaction so one shop's failure cannot block another's (it is
     logged, counted in ``shops_failed`` and tried again the next day: every step is
     idempotent)."""
-    from . import ledger
-    from .models import Shop
+    from .. import ledger
+    from ..models import Shop
 
     moment = datetime.fromisoformat(now) if now else kanta.now()
     totals = {"released": 0, "expired": 0, "tiers_changed": 0, "shops_failed": 0}
@@ -196,9 +196,9 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
 
 def keep_tokens_alive(kanta: Kanta, now: datetime) -> int:
     """Rotate the refresh tokens of installed shops that would otherwise expire unused."""
-    from .install import REFRESH_TOKEN_MARGIN, ReauthorizationRequired, access_token_for
-    from .models import Shop
-    from .shopify.gateway import ShopifyError
+    from ..install import REFRESH_TOKEN_MARGIN, ReauthorizationRequired, access_token_for
+    from ..models import Shop
+    from ..shopify.gateway import ShopifyError
 
     with kanta.db.read() as session:
         due = list(
@@ -228,7 +228,7 @@ RECEIPT_RETENTION = timedelta(days=30)
 
 
 def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
-    from .models import WebhookReceipt
+    from ..models import WebhookReceipt
 
     with kanta.db.transaction() as session:
         result = session.connection().execute(

@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from .auth import AdminCaller, admin_caller, installed_shop
-from .ledger import LedgerError, adjust_points, program_of
-from .models import Customer, DataExport, LedgerEntry
-from .runtime import Kanta, kanta
+from ..auth import AdminCaller, admin_caller, installed_shop
+from ..ledger import LedgerError, adjust_points, program_of
+from ..models import Customer, DataExport, LedgerEntry
+from ..runtime import Kanta, kanta
 
 bp = Blueprint("admin_api", __name__, url_prefix="/api/admin")
 

@@ -1,0 +1,1 @@
+"""The merchant's side of Kanta, embedded in the Shopify admin: the app home and the admin API."""

@@ -1,0 +1,61 @@
+"""The points ledger: every change of points goes through a function of this package.
+
+Each function works inside the caller's transaction (one unit of work per webhook, job or API
+call) and appends ledger entries with an idempotency key unique per shop, updating the
+customer's projections (balance, pending, tier points, tier) in the same transaction.
+
+Order events may arrive in any order and any number of times. Each is recorded once in
+``order_events`` (unique on its source), then the order is *settled*: whatever its recorded
+events call for and the ledger does not have yet is appended, in arrival order. A refund that
+comes before the award waits and is applied right after it, so every interleaving and
+duplication of an order's events ends in the same entries.
+
+Lock order — every writer follows it: the order row is locked first (``SELECT … FOR UPDATE``,
+or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer row.
+Nothing locks them the other way round: the daily release locks all its orders before any
+customer, the other jobs and the merchant's adjustments lock customers only, and
+``customers/redact`` locks the customer's orders before the customer.
+
+Modules, one concern each:
+
+- ``entries``: appending one entry and moving the customer's projections (``append``);
+- ``locks``: lock-or-create the order and customer rows, in the order above;
+- ``facts``: what an order event keeps of its payload;
+- ``orders``: recording order and refund events, settling an order;
+- ``awards``: the award of an order, its reversals on refunds and cancellation;
+- ``members``: the merchant's adjustments, joining the program and the welcome bonus;
+- ``schedule``: the daily jobs (pending release, expiry, tier ageing);
+- ``verify``: re-summing the ledger against the projections.
+"""
+
+from __future__ import annotations
+
+from .entries import Change, LedgerError, append, entry_by_key, program_of
+from .locks import lock_customer, lock_customer_by_pk, lock_order, suppression_key
+from .members import adjust_points, join_program
+from .orders import ORDER_EVENT_KINDS, record_order, record_refund, settle_order
+from .schedule import expire_inactive_points, refresh_tiers, release_pending_points
+from .verify import Mismatch, verify_ledger
+
+__all__ = [
+    "ORDER_EVENT_KINDS",
+    "Change",
+    "LedgerError",
+    "Mismatch",
+    "adjust_points",
+    "append",
+    "entry_by_key",
+    "expire_inactive_points",
+    "join_program",
+    "lock_customer",
+    "lock_customer_by_pk",
+    "lock_order",
+    "program_of",
+    "record_order",
+    "record_refund",
+    "refresh_tiers",
+    "release_pending_points",
+    "settle_order",
+    "suppression_key",
+    "verify_ledger",
+]

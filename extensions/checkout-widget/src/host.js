@@ -26,8 +26,7 @@ export const format = {
  * (level-1 protected customer data), customer accounts through `authenticatedAccount`.
  */
 export function signedInCustomer() {
-  const customer = shopify.buyerIdentity?.customer ?? shopify.authenticatedAccount?.customer;
-  return customer?.value ?? null;
+  return shopify.buyerIdentity?.customer?.value ?? shopify.authenticatedAccount?.customer?.value ?? null;
 }
 
 /** @param {import("./api.js").KantaRequest} request */

@@ -81,7 +81,8 @@ export function useLoyalty(surface) {
       const { loyalty: next, outcome } = applyRedemption(loyalty, result, surface, format);
       setLoyalty(next);
       if (outcome.type === "apply-code") {
-        const change = await shopify.applyDiscountCodeChange({ type: "addDiscountCode", code: outcome.code });
+        // The points are spent by now: if checkout will not take the code, show it instead.
+        const change = await shopify.applyDiscountCodeChange({ type: "addDiscountCode", code: outcome.code }).catch(() => null);
         setNotice(describeCodeApplied(change, outcome.code));
       } else {
         setNotice(outcome);

@@ -241,6 +241,7 @@ describe("after the shopper acts", () => {
     const refused = describeCodeApplied({ type: "error", message: "Accelerated checkout" }, "K1");
     assert.equal(refused.tone, "warning");
     assert.equal(translate(refused.message), "Your code is K1. Enter it in the discount field.");
+    assert.equal(describeCodeApplied(null, "K1").tone, "warning");
   });
 });
 

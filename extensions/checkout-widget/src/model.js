@@ -198,12 +198,12 @@ export function describeReward(reward, loyalty, where, format = plainFormat) {
  */
 export function describeWidget({ surface, signedIn, loyalty, failed = false, canApplyCodes = false }, format = plainFormat) {
   if (!signedIn) {
-    return { kind: /** @type {const} */ ("sign-in"), heading: message("signIn.heading"), body: message(`signIn.body.${surface}`) };
+    return { kind: "sign-in", heading: message("signIn.heading"), body: message(`signIn.body.${surface}`) };
   }
-  if (loyalty === null) return { kind: failed ? /** @type {const} */ ("unavailable") : /** @type {const} */ ("loading") };
+  if (loyalty === null) return { kind: failed ? "unavailable" : "loading" };
   if (!loyalty.member) {
     return {
-      kind: /** @type {const} */ ("join"),
+      kind: "join",
       heading: message("join.heading"),
       body: message("join.body"),
       consentLabel: message("join.consent"),
@@ -214,7 +214,7 @@ export function describeWidget({ surface, signedIn, loyalty, failed = false, can
   // The profile page has no cart; an order's points belong to the surfaces around that order.
   const earns = surface === "profile" ? null : loyalty.points_for_cart;
   return {
-    kind: /** @type {const} */ ("member"),
+    kind: "member",
     balance: pointsMessage("points.balance", loyalty.points, format),
     pending: loyalty.pending_points > 0 ? pointsMessage("points.pending", loyalty.pending_points, format) : null,
     tier: describeTier(loyalty, format),

@@ -1,6 +1,6 @@
 """Kanta's application factory. Nothing happens at import: ``create_app()`` builds the app.
 
-gunicorn 'app:create_app()'        production (or the demo when no credentials are set)
+gunicorn 'app:create_app()'        production (KANTA_DEMO=1: the local demo, as scripts/demo)
 python app.py                      development server
 flask --app app db upgrade         create or upgrade the schema
 """
@@ -55,8 +55,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         mount_devstore(app)
         app.logger.warning(
-            "Kanta is running in DEMO mode against the local demo store (no Shopify "
-            "credentials set). Open %s/devstore/",
+            "Kanta is running in DEMO mode (KANTA_DEMO=1) against the local demo store. "
+            "Open %s/devstore/",
             settings.app_url,
         )
     return app

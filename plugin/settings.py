@@ -2,10 +2,12 @@
 
 Two modes:
 
-- **production** (``SHOPIFY_API_KEY`` set): every secret is required; a missing one stops
-  start-up with a one-line message naming it. There are no defaults for secrets.
-- **demo** (no Shopify credentials): the app runs against the local simulator (``devstore``)
-  with development credentials generated once and kept under ``instance/``; every page says so.
+- **production** (the default): every secret is required; a missing one stops start-up with a
+  one-line message naming it. There are no defaults for secrets.
+- **demo** (only when asked for, ``KANTA_DEMO=1``, as ``scripts/demo`` does): the app runs against
+  the local simulator (``devstore``) with development credentials generated once and kept under
+  ``instance/``; every page says so. Never implied by missing credentials: a misspelt
+  ``SHOPIFY_API_KEY`` must not start a simulator with ``/devstore/`` open to anyone.
 """
 
 from __future__ import annotations
@@ -66,7 +68,7 @@ def _redact_url(url: str) -> str:
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
-        raise ConfigError(f"{name} is required when SHOPIFY_API_KEY is set")
+        raise ConfigError(f"{name} is required (KANTA_DEMO=1 runs the local demo instead)")
     return value
 
 
@@ -95,8 +97,11 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
         raise ConfigError("KANTA_PROXY_HOPS must be a whole number (proxies in front of the app)")
     proxy_hops = int(hops_text)
 
-    if env.get("SHOPIFY_API_KEY", "").strip():
-        key = env["SHOPIFY_API_KEY"].strip()
+    demo = env.get("KANTA_DEMO", "").strip()
+    if demo not in ("", "0", "1"):
+        raise ConfigError("KANTA_DEMO must be 1 (the local demo) or unset")
+    if demo != "1":
+        key = _required(env, "SHOPIFY_API_KEY")
         secret = _required(env, "SHOPIFY_API_SECRET")
         app_url = _required(env, "SHOPIFY_APP_URL").rstrip("/")
         fernet_key = _required(env, "TOKEN_ENCRYPTION_KEY")
@@ -116,9 +121,11 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
             proxy_hops=proxy_hops,
         )
 
-    for name in ("SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):
+    for name in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):
         if env.get(name, "").strip():
-            raise ConfigError(f"{name} is set but SHOPIFY_API_KEY is not: set both, or neither")
+            raise ConfigError(
+                f"KANTA_DEMO=1 runs the local demo with its own credentials: unset {name}"
+            )
     dev = _demo_credentials(instance_path)
     app_url = (env.get("SHOPIFY_APP_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/")
     return Settings(

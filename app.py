@@ -76,7 +76,7 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
     from plugin.runtime import Kanta, init_app
     from plugin.shopify.gateway import ShopifyGateway
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeout=settings.db_timeout)
     cipher = TokenCipher(settings.token_encryption_key)
     shopify = ShopifyGateway(settings, transport=config.get("SHOPIFY_TRANSPORT"))
     kanta = Kanta(settings=settings, db=db, cipher=cipher, shopify=shopify)

@@ -50,6 +50,8 @@ class Settings:
     run_jobs_in_process: bool = True
     # Reverse proxies in front of the app (TLS terminators) whose X-Forwarded-* headers to trust.
     proxy_hops: int = 0
+    # Seconds any one wait on PostgreSQL may take (see plugin.db), KANTA_DB_TIMEOUT.
+    db_timeout: float = 2.0
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a traceback
         return (
@@ -96,6 +98,7 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
     if not hops_text.isdigit():
         raise ConfigError("KANTA_PROXY_HOPS must be a whole number (proxies in front of the app)")
     proxy_hops = int(hops_text)
+    db_timeout = _db_timeout(env.get("KANTA_DB_TIMEOUT", "").strip() or "2")
 
     demo = env.get("KANTA_DEMO", "").strip()
     if demo not in ("", "0", "1"):
@@ -119,6 +122,7 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
             shopify_api_base_url=base_url,
             run_jobs_in_process=in_process,
             proxy_hops=proxy_hops,
+            db_timeout=db_timeout,
         )
 
     for name in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):
@@ -139,7 +143,18 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
         api_version=api_version,
         shopify_api_base_url=base_url or "http://devstore.local",
         run_jobs_in_process=in_process,
+        db_timeout=db_timeout,
     )
+
+
+def _db_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 600:
+        raise ConfigError("KANTA_DB_TIMEOUT must be a number of seconds from 0.1 to 600")
+    return value
 
 
 def _demo_credentials(instance_path: Path) -> dict[str, str]:

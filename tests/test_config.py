@@ -39,6 +39,8 @@ def without(name: str) -> dict[str, str]:
         ({}, "SHOPIFY_API_KEY"),  # no credentials at all is a bad deploy, not the demo
         ({"SHOPIFY_API_KEY_TYPO": "key", "DATABASE_URL": "sqlite://"}, "SHOPIFY_API_KEY"),
         ({**FULL_ENV, "KANTA_DEMO": "yes"}, "KANTA_DEMO"),
+        ({**FULL_ENV, "KANTA_DB_TIMEOUT": "soon"}, "KANTA_DB_TIMEOUT"),
+        ({**FULL_ENV, "KANTA_DB_TIMEOUT": "0"}, "KANTA_DB_TIMEOUT"),
         ({**FULL_ENV, "KANTA_DEMO": "1"}, "SHOPIFY_API_KEY"),  # the demo never takes real ones
     ],
 )

@@ -63,10 +63,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
 
 def configure_logging(app: Flask) -> None:
+    from plugin.log_redaction import install_log_redaction
+
     if not app.debug and not app.testing:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    install_log_redaction()
 
 
 def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> None:

@@ -180,8 +180,11 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"gunicorn did not start: {self.log_text()[-2000:]}")
 
-    def worker_pids(self) -> list[int]:
-        """The master's live children (its workers), from /proc."""
+    def worker_pids(self, *, min_age: float = 0.0) -> list[int]:
+        """The master's live children (its workers), from /proc; ``min_age`` seconds old at
+        least (a worker that has booted, and so is serving)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
         pids = []
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
@@ -190,7 +193,8 @@ class Gunicorn:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[1]) == self.process.pid and fields[0] != "Z":
+            age = uptime - int(fields[19]) / tick  # field 22 of stat: start time in ticks
+            if int(fields[1]) == self.process.pid and fields[0] != "Z" and age >= min_age:
                 pids.append(int(entry.name))
         return pids
 

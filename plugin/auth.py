@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import jwt
 from flask import Response, abort, make_response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -46,6 +47,19 @@ def _request_input() -> dict[str, object]:
         "url": kanta().settings.app_url + request.path,
         "body": "",
     }
+
+
+def token_shape_ok(token: str) -> bool:
+    """Whether ``token`` is shaped like one of Shopify's, judged on its unverified claims.
+
+    Runs before ``shopifyapp`` sees the token: it fails with an exception (a 500) on a signed
+    token whose ``dest`` is not a string. Only ever a reason to refuse; trust comes from the
+    verification after it."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return True  # not a JWT at all: shopifyapp refuses it cleanly
+    return has_required_claims(claims)
 
 
 def has_required_claims(claims: Mapping[str, Any]) -> bool:
@@ -91,7 +105,7 @@ def admin_caller() -> AdminCaller:
             _request_input(),  # type: ignore[arg-type]
             PATCH_ID_TOKEN_PATH,
         )
-        if header.startswith("Bearer ") and header[7:].strip()
+        if header.startswith("Bearer ") and header[7:].strip() and token_shape_ok(header[7:])
         else None
     )
     if (

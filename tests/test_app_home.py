@@ -221,5 +221,8 @@ def test_the_app_home_refuses_a_token_without_exp(stack: ShopifyStack) -> None:
     del claims["exp"]
     without_exp = jwt.encode(claims, conftest.API_SECRET, "HS256")
 
+    odd_dest = jwt.encode({**claims, "exp": claims["nbf"] + 60, "dest": 5}, conftest.API_SECRET)
+
     assert stack.load_app_home(token=without_exp).status_code == 401
+    assert stack.load_app_home(token=odd_dest).status_code == 401  # once a 500 in shopifyapp
     assert stack.load_app_home(token=good).status_code == 200  # the control

@@ -242,8 +242,19 @@ def test_a_well_formed_hand_made_token_is_accepted(client: FlaskClient, shop: in
         {"exp": str(int(datetime.now(UTC).timestamp()) + 60)},  # PyJWT reads it as a number
         {"nbf": "0"},
         {"exp": True},
+        {"dest": 5},  # shopifyapp itself failed on it (a 500) before the shape check
+        {"dest": ["https://x"]},
     ],
-    ids=["no-exp", "no-nbf", "no-dest", "exp-string", "nbf-string", "exp-bool"],
+    ids=[
+        "no-exp",
+        "no-nbf",
+        "no-dest",
+        "exp-string",
+        "nbf-string",
+        "exp-bool",
+        "dest-int",
+        "dest-list",
+    ],
 )
 def test_a_token_without_the_required_claims_is_401(
     client: FlaskClient, shop: int, changes: dict[str, object]

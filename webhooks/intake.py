@@ -10,10 +10,10 @@ import logging
 import re
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, request
-from sqlalchemy import Executable, bindparam, select
+from sqlalchemy import Executable, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhooks", __name__)
 
 SHOP_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
+RECEIPT_COLUMNS = (
+    "shop_id",
+    "webhook_id",
+    "topic",
+    "event_id",
+    "api_version",
+    "triggered_at",
+    "received_at",
+)
 REQUIRED_HEADERS = (
     "X-Shopify-Topic",
     "X-Shopify-Hmac-Sha256",
@@ -163,34 +172,20 @@ def _first_delivery(session: Session, shop: Shop, delivery: Delivery) -> bool:
 
 @cache
 def _receipt_insert_for(dialect: str) -> Executable:
-    """Built once per dialect: its compiled form is then found in SQLAlchemy's cache by the
-    statement's identity, with no construction per delivery."""
-    stmt = (
-        postgresql.insert(WebhookReceipt)
-        if dialect == "postgresql"
-        else sqlite.insert(WebhookReceipt)
-    )
+    """A Core statement on the table (no ORM bulk-insert machinery), built once per dialect, so
+    that each delivery finds its compiled form in SQLAlchemy's cache with nothing to construct."""
+    table = cast(Table, WebhookReceipt.__table__)
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     values: dict[str, Any] = {name: bindparam(name) for name in RECEIPT_COLUMNS}
     return (
         stmt.values(values)
         .on_conflict_do_nothing(index_elements=["shop_id", "webhook_id"])
-        .returning(WebhookReceipt.id)
+        .returning(table.c.id)
     )
 
 
 def _receipt_insert(session: Session) -> Executable:
     return _receipt_insert_for(session.get_bind().dialect.name)
-
-
-RECEIPT_COLUMNS = (
-    "shop_id",
-    "webhook_id",
-    "topic",
-    "event_id",
-    "api_version",
-    "triggered_at",
-    "received_at",
-)
 
 
 def _parse_time(value: str | None) -> datetime | None:

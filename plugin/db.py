@@ -10,7 +10,8 @@ stalled database costs a request a few seconds and a 5xx, not a sync worker for 
 takes to give up (Shopify waits 5 s, then retries):
 
 - the server ends a statement, or a wait for a lock, past ``timeout`` (``statement_timeout``,
-  ``lock_timeout``), and a transaction left idle (``idle_in_transaction_session_timeout``);
+  ``lock_timeout``), and a transaction left idle for a minute
+  (``idle_in_transaction_session_timeout``);
 - the client gives the server ``timeout`` + 0.5 s to answer anything, then closes the connection
   (SQLAlchemy then drops it from the pool). A stalled server, or a proxy that keeps the socket
   open but forwards nothing, never answers, so the server's own timeouts cannot help there;
@@ -33,6 +34,9 @@ from sqlalchemy.orm import Session, sessionmaker
 READ_ONLY = "kanta_read_only"
 DEFAULT_TIMEOUT = 2.0
 CONNECT_TIMEOUT = 2  # seconds; libpq's minimum
+# A transaction may wait on Shopify (a token exchange or refresh under the shop's row lock, with
+# a 10 s HTTP timeout): only a session left idle far longer than that is ended by the server.
+IDLE_IN_TRANSACTION_MS = 60_000
 
 
 def insert_for(session: Session, target: Any) -> Any:
@@ -82,7 +86,7 @@ def _bound_postgresql_waits(engine: Engine, timeout: float) -> None:
     millis = int(timeout * 1000)
     server_side = (
         f"-c statement_timeout={millis} -c lock_timeout={millis} "
-        f"-c idle_in_transaction_session_timeout={millis * 5}"
+        f"-c idle_in_transaction_session_timeout={max(millis * 5, IDLE_IN_TRANSACTION_MS)}"
     )
 
     @event.listens_for(engine, "do_connect")

@@ -12,10 +12,14 @@ takes to give up (Shopify waits 5 s, then retries):
 - the server ends a statement, or a wait for a lock, past ``timeout`` (``statement_timeout``,
   ``lock_timeout``), and a transaction left idle for a minute
   (``idle_in_transaction_session_timeout``);
-- the client gives the server ``timeout`` + 0.5 s to answer anything, then closes the connection
+- the client gives the server ``timeout`` to answer anything, then closes the connection
   (SQLAlchemy then drops it from the pool). A stalled server, or a proxy that keeps the socket
   open but forwards nothing, never answers, so the server's own timeouts cannot help there;
-- connecting gives up after 2 s, and TCP keepalives notice a peer that vanished.
+- connecting gives up after 2 s (libpq's minimum), and TCP keepalives notice a peer that
+  vanished.
+
+So a request waits at most ``timeout`` + 2 s on a database that stops answering (4 s by
+default: the pool's pre-ping times out, then the reconnect does), below Shopify's 5 s.
 """
 
 from __future__ import annotations
@@ -98,9 +102,9 @@ def _bound_postgresql_waits(engine: Engine, timeout: float) -> None:
         cparams.setdefault("keepalives_idle", 5)
         cparams.setdefault("keepalives_interval", 2)
         cparams.setdefault("keepalives_count", 2)
-        cparams.setdefault("tcp_user_timeout", millis + 500)
+        cparams.setdefault("tcp_user_timeout", millis)
         connection = DeadlineConnection.connect(*cargs, **cparams)
-        connection.deadline = timeout + 0.5
+        connection.deadline = timeout
         return connection
 
 

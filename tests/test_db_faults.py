@@ -23,9 +23,9 @@ from tests.test_webhooks import CUSTOMER_ID, paid_order
 
 pytestmark = pytest.mark.postgres_only
 
-# KANTA_DB_TIMEOUT=1: statement/lock timeouts 1 s, the client's own deadline 1.5 s.
-TIMEOUT = "1"
-FAST_ENOUGH = 4.0  # seconds: Shopify gives up on a delivery after 5
+# The default KANTA_DB_TIMEOUT (2 s): statement and lock timeouts and the client's own deadline.
+# A stall costs at most that plus a 2 s reconnect; a little slack for a busy machine.
+FAST_ENOUGH = 4.5  # seconds: Shopify gives up on a delivery after 5
 
 
 @pytest.fixture
@@ -39,7 +39,7 @@ def proxy(postgres_url: str) -> Iterator[TcpProxy]:
 def proxied_app(make_app: Callable[..., Flask], postgres_url: str, proxy: TcpProxy) -> Flask:
     through_proxy = make_url(postgres_url).set(port=proxy.port)
     url = through_proxy.render_as_string(hide_password=False)
-    return make_app(env=test_env(url, KANTA_DB_TIMEOUT=TIMEOUT))
+    return make_app(env=test_env(url))
 
 
 def bounded(call: Callable[[], Any], limit: float = 15.0) -> tuple[Any, float]:
@@ -86,7 +86,7 @@ def test_a_database_fault_mid_stream_is_a_fast_5xx_and_the_retries_converge(
     health, seconds = bounded(lambda: client.get("/healthz"))
     assert health.status_code == 503
     assert health.get_json() == {"status": "error", "database": "unreachable"}
-    assert seconds < FAST_ENOUGH + 1
+    assert seconds < FAST_ENOUGH
 
     proxy.set_mode("forward")
     assert counts(app) == before  # nothing of the failed deliveries was written
@@ -103,7 +103,7 @@ def test_server_side_timeouts_are_set_on_every_connection(proxied_app: Flask) ->
             session.execute(select(func.current_setting(name))).scalar_one()
             for name in ("statement_timeout", "lock_timeout", "search_path")
         ]
-    assert values[:2] == ["1s", "1s"]
+    assert values[:2] == ["2s", "2s"]
     assert values[2].startswith("kanta_test_")  # the URL's own options are kept
 
 

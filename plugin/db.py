@@ -25,7 +25,7 @@ default: the pool's pre-ping times out, then the reconnect does), below Shopify'
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 import psycopg
@@ -82,7 +82,7 @@ class DeadlineConnection(psycopg.Connection[Any]):
         except _WaitTimeout:
             self.pgconn.finish()
             raise psycopg.OperationalError(
-                f"the database did not answer within {self.deadline:g} s"
+                f"the database did not answer within {self.deadline or timeout} s"
             ) from None
 
 
@@ -142,18 +142,40 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any exception."""
+    def transaction(self, *, long_running: bool = False) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any exception.
+
+        ``long_running`` (jobs and CLI commands that sweep whole shops, never requests) lifts
+        the statement timeout and the client's deadline for this transaction only."""
         with self.sessions() as session, session.begin():
-            yield session
+            with self._unbounded(session) if long_running else nullcontext():
+                yield session
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, long_running: bool = False) -> Iterator[Session]:
         """A session that never commits; closing it ends its transaction and keeps loaded rows
-        usable (detached) by the caller."""
+        usable (detached) by the caller. ``long_running`` as for ``transaction``."""
         with self.sessions() as session:
             session.connection(execution_options={READ_ONLY: True})
-            yield session
+            with self._unbounded(session) if long_running else nullcontext():
+                yield session
+
+    @contextmanager
+    def _unbounded(self, session: Session) -> Iterator[None]:
+        if self.is_sqlite:
+            yield
+            return
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        dbapi = connection.connection.dbapi_connection
+        deadline = getattr(dbapi, "deadline", None)
+        if isinstance(dbapi, DeadlineConnection):
+            dbapi.deadline = None
+        try:
+            yield
+        finally:
+            if isinstance(dbapi, DeadlineConnection):
+                dbapi.deadline = deadline
 
     def dispose(self) -> None:
         self.engine.dispose()

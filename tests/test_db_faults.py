@@ -125,3 +125,25 @@ def test_a_lock_wait_past_the_timeout_is_a_5xx_not_a_hang(
         assert seconds < FAST_ENOUGH
     assert deliver(client, 1).status_code == 200
     assert counts(app) == (2, 2, 80)
+
+
+def test_jobs_and_commands_that_sweep_whole_shops_lift_the_bounds_for_their_transaction(
+    proxied_app: Flask,
+) -> None:
+    """``ledger verify`` or the daily job on a large shop may rightly take longer than a
+    request's bound; only their own transaction is unbounded, and the connection goes back
+    to the pool bounded."""
+    db = proxied_app.extensions["kanta"].db
+
+    def bounds(session: Any) -> tuple[str, object]:
+        timeout = session.execute(select(func.current_setting("statement_timeout"))).scalar_one()
+        return timeout, session.connection().connection.dbapi_connection.deadline
+
+    with db.read(long_running=True) as session:
+        assert bounds(session) == ("0", None)
+    with db.transaction(long_running=True) as session:
+        assert bounds(session) == ("0", None)
+    with db.transaction() as session:
+        assert bounds(session) == ("2s", 2.0)
+    with db.read() as session:
+        assert bounds(session) == ("2s", 2.0)

@@ -3,6 +3,7 @@ make the database refuse or stall on cue) and gunicorn serving Kanta in a subpro
 
 from __future__ import annotations
 
+import json
 import os
 import selectors
 import signal
@@ -19,7 +20,24 @@ from pathlib import Path
 
 import httpx
 
+from devstore.signing import webhook_headers
+from tests.conftest import API_SECRET, SHOP
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def signed(topic: str, payload: object, webhook_id: str) -> tuple[bytes, dict[str, str]]:
+    """A delivery as Shopify sends it to the test shop: body and every header, signed."""
+    body = json.dumps(payload).encode()
+    headers = webhook_headers(
+        topic=topic,
+        shop_domain=SHOP,
+        body=body,
+        secret=API_SECRET,
+        api_version="2026-04",
+        webhook_id=webhook_id,
+    )
+    return body, headers
 
 
 def free_port() -> int:

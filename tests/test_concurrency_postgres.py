@@ -4,7 +4,6 @@ moment must both count, once each; duplicates racing each other must count once.
 
 from __future__ import annotations
 
-import json
 import random
 import time
 import uuid
@@ -18,10 +17,10 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order, build_refund
-from devstore.signing import webhook_headers
 from plugin.models import Customer, LedgerEntry, WebhookReceipt
 from tests import harness
-from tests.conftest import API_SECRET, SHOP, install_shop, test_env
+from tests.conftest import SHOP, install_shop, test_env
+from tests.harness import signed
 
 pytestmark = pytest.mark.postgres_only
 
@@ -30,19 +29,6 @@ pytestmark = pytest.mark.postgres_only
 def gunicorn(postgres_url: str, make_app: object) -> Iterator[str]:
     with harness.gunicorn(test_env(postgres_url), workers=4, args=["--timeout=60"]) as server:
         yield server.base
-
-
-def signed(topic: str, payload: dict[str, object], webhook_id: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    headers = webhook_headers(
-        topic=topic,
-        shop_domain=SHOP,
-        body=body,
-        secret=API_SECRET,
-        api_version="2026-04",
-        webhook_id=webhook_id,
-    )
-    return body, headers
 
 
 def test_parallel_deliveries_for_one_customer_all_count_once(

@@ -27,7 +27,7 @@ from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order
 from plugin.models import Customer, LedgerEntry, WebhookReceipt
 from tests import harness
 from tests.conftest import install_shop, test_env
-from tests.test_concurrency_postgres import signed
+from tests.harness import signed
 
 pytestmark = pytest.mark.postgres_only
 

@@ -18,9 +18,10 @@ flatter a figure.
 
 Per server: 2 s of warm-up, then the peak (wrk's closed loop: 8 requests in flight), then the
 latency at about half the peak rate. Plain wrk has no rate option, so each connection is paced
-with a pause after every response (``KANTA_BENCH_DELAY_MS``), calibrated in a 4 s run so that
-the rate lands near half the peak; the p99 reported is wrk's latency at that rate (closed loop,
-so a stalled request delays its connection's next one rather than being counted as queued).
+with a pause after every response (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to
+three) so that the rate lands near half the peak; the p99 reported is wrk's latency at that rate
+(closed loop, so a stalled request delays its connection's next one rather than being counted as
+queued).
 """
 
 from __future__ import annotations
@@ -222,17 +223,18 @@ def measure(
         peak = wrk(port, deliveries, seconds, start=warm.next_index)
         cpu = tree_cpu(process.pid) - cpu0
         target = peak.rate / 2
-        pause = CONNECTIONS * 1000 / target
-        calibration = wrk(port, deliveries, 4, start=peak.next_index, delay_ms=round(pause))
-        busy = CONNECTIONS * 1000 / calibration.rate - round(pause)  # ms per request, unpaced
-        half = wrk(
-            port,
-            deliveries,
-            max(seconds * 0.8, 4),
-            start=calibration.next_index,
-            delay_ms=max(0, round(pause - busy)),
-        )
-        runs = (warm, peak, calibration, half)
+        period = CONNECTIONS * 1000 / target  # ms between requests on one connection
+        pause, start, calibrations = period, peak.next_index, []
+        for _ in range(3):  # each connection's period is its pause plus the time per request
+            run = wrk(port, deliveries, 4, start=start, delay_ms=round(pause))
+            calibrations.append(run)
+            start = run.next_index
+            if abs(run.rate - target) <= 0.15 * target:
+                break
+            busy = CONNECTIONS * 1000 / max(run.rate, 1) - round(pause)
+            pause = max(0.0, period - busy)
+        half = wrk(port, deliveries, max(seconds * 0.8, 4), start=start, delay_ms=round(pause))
+        runs = (warm, peak, *calibrations, half)
         if once_only and any(r.wrapped for r in runs):
             raise SystemExit(f"{name}: ran out of deliveries; pass a larger --deliveries")
         for run in runs:

@@ -1,6 +1,6 @@
 """Kanta's application factory. Nothing happens at import: ``create_app()`` builds the app.
 
-gunicorn 'app:create_app()'        production (or the demo when no credentials are set)
+gunicorn 'app:create_app()'        production (KANTA_DEMO=1: the local demo, as scripts/demo)
 python app.py                      development server
 flask --app app db upgrade         create or upgrade the schema
 """
@@ -55,18 +55,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
         mount_devstore(app)
         app.logger.warning(
-            "Kanta is running in DEMO mode against the local demo store (no Shopify "
-            "credentials set). Open %s/devstore/",
+            "Kanta is running in DEMO mode (KANTA_DEMO=1) against the local demo store. "
+            "Open %s/devstore/",
             settings.app_url,
         )
     return app
 
 
 def configure_logging(app: Flask) -> None:
+    from plugin.log_redaction import install_log_redaction
+
     if not app.debug and not app.testing:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    install_log_redaction()
 
 
 def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> None:
@@ -76,7 +79,7 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
     from plugin.runtime import Kanta, init_app
     from plugin.shopify.gateway import ShopifyGateway
 
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, timeout=settings.db_timeout)
     cipher = TokenCipher(settings.token_encryption_key)
     shopify = ShopifyGateway(settings, transport=config.get("SHOPIFY_TRANSPORT"))
     kanta = Kanta(settings=settings, db=db, cipher=cipher, shopify=shopify)

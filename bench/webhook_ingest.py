@@ -1,11 +1,27 @@
-"""Webhook ingest benchmark: signed ``orders/paid`` deliveries, full path to commit.
+"""Webhook ingest benchmark: signed ``orders/paid`` deliveries, full path to commit, on wrk.
 
-    .venv/bin/python bench/webhook_ingest.py [--db sqlite|postgresql|both] [--deliveries 3000]
+    .venv/bin/python bench/webhook_ingest.py [--db sqlite|postgresql|both] [--duration 10]
 
-Measures Kanta and a Flask hello-world under the same gunicorn configuration (2 sync workers) with
-the same client, in the same run, and prints deliveries/s, p50/p99 latency, server CPU per
-delivery and the ratio to hello-world. The load: 500 customers with skewed popularity, orders of
-3–5 lines (4–10 KB), 10 % redeliveries (same webhook id) and 5 % refunds mixed in.
+One run measures, with the same client and the same deliveries:
+
+- Flask hello-world under the same gunicorn (2 sync workers): the baseline every ratio uses;
+- Express hello-world (2 cluster processes);
+- Shopify's Node stack doing a lean loyalty path (``../shared/peers/shopify-node``, installed
+  here with npm into a temporary folder, on its own PostgreSQL database);
+- Kanta (gunicorn, 2 sync workers) on PostgreSQL and on SQLite.
+
+The client is wrk (Debian package ``wrk``): 1 thread, 8 connections, a Lua script
+(``bench/deliveries.lua``) feeding deliveries signed beforehand into a file — ``orders/paid``
+bodies of 3 lines, each delivery a new order (a new webhook id), 500 customers. A Kanta or peer
+run that would send any delivery twice is refused, so redeliveries (cheap duplicates) never
+flatter a figure.
+
+Per server: 2 s of warm-up, then the peak (wrk's closed loop: 8 requests in flight), then the
+latency at about half the peak rate. Plain wrk has no rate option, so each connection is paced
+with a pause after every response (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to
+three) so that the rate lands near half the peak; the p99 reported is wrk's latency at that rate
+(closed loop, so a stalled request delays its connection's next one rather than being counted as
+queued).
 """
 
 from __future__ import annotations
@@ -14,32 +30,25 @@ import argparse
 import json
 import os
 import random
+import re
+import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import httpx
-from sqlalchemy import create_engine, text
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from devstore.payloads import (  # noqa: E402
-    ID_BASE,
-    LineSpec,
-    build_customer,
-    build_order,
-    build_refund,
-)
-from devstore.signing import webhook_headers  # noqa: E402
+from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order  # noqa: E402
+from devstore.signing import sign_webhook  # noqa: E402
 
 API_KEY = "bench-api-key"
 API_SECRET = "bench-api-secret-0123456789abcdef0123456789"
@@ -47,23 +56,28 @@ SHOP = "bench-shop.myshopify.com"
 POSTGRES = os.environ.get(
     "KANTA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+PEER = ROOT.parent / "shared" / "peers" / "shopify-node"
+LUA = ROOT / "bench" / "deliveries.lua"
+CONNECTIONS = 8
+WORKERS = 2
+
+
+@dataclass
+class Run:
+    rate: float
+    p99_ms: float
+    requests: int
+    errors: int
+    next_index: int
+    wrapped: int
 
 
 @dataclass
 class Result:
     name: str
-    deliveries: int
-    seconds: float
-    latencies: list[float]
-    cpu_seconds: float
-
-    @property
-    def rate(self) -> float:
-        return self.deliveries / self.seconds
-
-    def pct(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+    peak: Run
+    half: Run | None
+    cpu_ms: float  # server CPU (all its processes) per request at peak
 
 
 def free_port() -> int:
@@ -73,7 +87,7 @@ def free_port() -> int:
 
 
 def tree_cpu(pid: int) -> float:
-    """User+system CPU seconds of a process and its children (gunicorn master + workers)."""
+    """User+system CPU seconds of a process and its children (gunicorn or node workers)."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0.0
     for entry in Path("/proc").iterdir():
@@ -88,7 +102,9 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
-def make_deliveries(count: int, seed: int = 1) -> list[tuple[bytes, dict[str, str]]]:
+def write_deliveries(path: Path, count: int, seed: int = 1) -> float:
+    """``count`` signed orders/paid deliveries, one a line (see bench/deliveries.lua); returns
+    the mean body size in bytes."""
     rng = random.Random(seed)
     customers = [
         build_customer(
@@ -96,180 +112,309 @@ def make_deliveries(count: int, seed: int = 1) -> list[tuple[bytes, dict[str, st
         )
         for i in range(500)
     ]
-    weights = [1 / (i + 1) for i in range(500)]  # Zipf-like popularity
-    out: list[tuple[bytes, dict[str, str]]] = []
-    orders: list[dict[str, object]] = []
-    while len(out) < count:
-        roll = rng.random()
-        if roll < 0.10 and out:
-            out.append(rng.choice(out))  # a redelivery: same body, same webhook id
-            continue
-        if roll < 0.15 and orders:
-            order = rng.choice(orders)
-            lines = order["line_items"]  # type: ignore[index]
-            refund = build_refund(
-                refund_id=ID_BASE + 50_000_000 + len(out),
-                order=order,  # type: ignore[arg-type]
-                lines=[(lines[0]["id"], 1)],  # type: ignore[index]
-            )
-            topic, payload = "refunds/create", refund
-        else:
-            customer = rng.choices(customers, weights)[0]
+    size = 0
+    with path.open("w") as out:
+        for n in range(count):
             order = build_order(
-                order_id=ID_BASE + 10_000_000 + len(out),
+                order_id=ID_BASE + 10_000_000 + n,
                 shop_domain=SHOP,
-                customer=customer,
+                customer=rng.choice(customers),
                 lines=[
                     LineSpec(
-                        title=f"Product {n}",
+                        title=f"Product {k}",
                         price=Decimal(rng.randint(500, 9000)) / 100,
                         quantity=rng.randint(1, 3),
-                        sku=f"SKU-{n}",
+                        sku=f"SKU-{k}",
                     )
-                    for n in range(rng.randint(3, 5))
+                    for k in range(3)
                 ],
                 shipping=Decimal("4.90"),
-                tax_rate=Decimal("0.08"),
             )
-            orders.append(order)
-            topic, payload = "orders/paid", order
-        body = json.dumps(payload).encode()
-        headers = webhook_headers(
-            topic=topic,
-            shop_domain=SHOP,
-            body=body,
-            secret=API_SECRET,
-            api_version="2026-04",
-            webhook_id=str(uuid.uuid4()),
-        )
-        out.append((body, headers))
-    return out
+            body = json.dumps(order, separators=(",", ":"))
+            size += len(body)
+            signature = sign_webhook(body.encode(), API_SECRET)
+            out.write(f"{signature}\t{uuid.uuid4()}\torders/paid\t{SHOP}\t{body}\n")
+    return size / count
 
 
-def prepare_kanta(db: str, workdir: Path) -> dict[str, str]:
+def wrk(port: int, deliveries: Path, seconds: float, *, start: int, delay_ms: int = 0) -> Run:
+    env = {**os.environ, "KANTA_BENCH_START": str(start)}
+    if delay_ms:
+        env["KANTA_BENCH_DELAY_MS"] = str(delay_ms)
+    result = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{CONNECTIONS}",
+            f"-d{seconds:g}s",
+            "--latency",
+            "--timeout=10s",
+            "-s",
+            str(LUA),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(deliveries),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    out = result.stdout
+
+    def number(pattern: str, default: str | None = None) -> str:
+        found = re.search(pattern, out)
+        if found is None:
+            if default is None:
+                raise RuntimeError(f"unexpected wrk output:\n{out}\n{result.stderr}")
+            return default
+        return found.group(1)
+
+    p99, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)\b", out).groups()  # type: ignore[union-attr]
+    scale = {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return Run(
+        rate=float(number(r"Requests/sec:\s+([\d.]+)")),
+        p99_ms=float(p99) * scale,
+        requests=int(number(r"(\d+) requests in")),
+        errors=int(number(r"Non-2xx or 3xx responses:\s+(\d+)", "0"))
+        + sum(int(x) for x in re.findall(r"(?:connect|read|write|timeout) (\d+)", out)),
+        next_index=int(number(r"next=(\d+)")),
+        wrapped=int(number(r"wrapped=(\d+)")),
+    )
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{name} did not start")
+
+
+def measure(
+    name: str,
+    command: list[str],
+    env: dict[str, str],
+    deliveries: Path,
+    seconds: float,
+    *,
+    cwd: Path = ROOT,
+    once_only: bool = True,
+) -> Result:
+    """Start the server (``{port}`` in ``command`` and ``PORT`` say where), warm it up, then
+    the peak and the half-load runs, each starting where the one before stopped in the file."""
+    port = free_port()
+    process = subprocess.Popen(
+        [part.replace("{port}", str(port)) for part in command],
+        cwd=cwd,
+        env={**os.environ, **env, "PORT": str(port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process, name)
+        warm = wrk(port, deliveries, 2, start=1)
+        cpu0 = tree_cpu(process.pid)
+        peak = wrk(port, deliveries, seconds, start=warm.next_index)
+        cpu = tree_cpu(process.pid) - cpu0
+        target = peak.rate / 2
+        period = CONNECTIONS * 1000 / target  # ms between requests on one connection
+        pause, start, calibrations = period, peak.next_index, []
+        for _ in range(3):  # each connection's period is its pause plus the time per request
+            run = wrk(port, deliveries, 4, start=start, delay_ms=round(pause))
+            calibrations.append(run)
+            start = run.next_index
+            if abs(run.rate - target) <= 0.15 * target:
+                break
+            busy = CONNECTIONS * 1000 / max(run.rate, 1) - round(pause)
+            pause = max(0.0, period - busy)
+        half = wrk(port, deliveries, max(seconds * 0.8, 4), start=start, delay_ms=round(pause))
+        runs = (warm, peak, *calibrations, half)
+        if once_only and any(r.wrapped for r in runs):
+            raise SystemExit(f"{name}: ran out of deliveries; pass a larger --deliveries")
+        for run in runs:
+            if run.errors:
+                print(f"warning: {name}: {run.errors} failed requests", file=sys.stderr)
+        return Result(name, peak, half, 1000 * cpu / max(peak.requests, 1))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def gunicorn(target: str) -> list[str]:
+    return [
+        str(Path(sys.executable).parent / "gunicorn"),
+        f"--workers={WORKERS}",
+        "--bind=127.0.0.1:{port}",
+        "--log-level=warning",
+        target,
+    ]
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh PostgreSQL database (libpq URL), dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        base = POSTGRES.replace("+psycopg", "").rsplit("/", 1)[0]
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare_kanta(database_url: str) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
-    if db == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    else:
-        schema = f"kanta_bench_{uuid.uuid4().hex[:8]}"
-        engine = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-        with engine.connect() as c:
-            c.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine.dispose()
-        url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
     env = {
         "SHOPIFY_API_KEY": API_KEY,
         "SHOPIFY_API_SECRET": API_SECRET,
         "SHOPIFY_APP_URL": "https://kanta.bench",
         "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url,
     }
     flask = str(Path(sys.executable).parent / "flask")
-    subprocess.run(
-        [flask, "--app", "app", "db", "upgrade"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    subprocess.run(
-        [flask, "--app", "app", "shops", "install", SHOP, "--access-token", "shpat_bench"],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
+    for args in (
+        ["db", "upgrade"],
+        ["shops", "install", SHOP, "--access-token", "shpat_bench"],
+    ):
+        subprocess.run(
+            [flask, "--app", "app", *args],
+            cwd=ROOT,
+            env={**os.environ, **env},
+            check=True,
+            capture_output=True,
+        )
     return env
 
 
-def run_server(
-    target: str,
-    env: dict[str, str],
-    deliveries: list[tuple[bytes, dict[str, str]]],
-    concurrency: int,
-    name: str,
-) -> Result:
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--workers=2",
-            f"--bind=127.0.0.1:{port}",
-            "--log-level=warning",
-            target,
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+def install_node(peer: Path, into: Path) -> Path:
+    folder = into / "shopify-node"
+    shutil.copytree(peer, folder)
+    for path in folder.rglob("*"):
+        path.chmod(path.stat().st_mode | 0o200)  # ../shared is read-only
+    folder.chmod(folder.stat().st_mode | 0o200)
+    shutil.copy(ROOT / "bench" / "express_hello.js", folder / "express_hello.js")
+    subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        check=True,
+        capture_output=True,
     )
-    url = f"http://127.0.0.1:{port}/webhooks"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name}: server did not start") from None
-                time.sleep(0.2)
-        with httpx.Client(timeout=30) as client:
-            for body, headers in deliveries[:50]:  # warm-up (not measured)
-                client.post(url, content=body, headers=headers)
-        latencies: list[float] = []
-
-        def send(item: tuple[bytes, dict[str, str]]) -> None:
-            start = time.perf_counter()
-            response = client.post(url, content=item[0], headers=item[1])
-            latencies.append(time.perf_counter() - start)
-            if response.status_code != 200:
-                raise RuntimeError(f"{name}: HTTP {response.status_code} {response.text[:200]}")
-
-        measured = deliveries[50:]
-        with httpx.Client(timeout=30, limits=httpx.Limits(max_connections=concurrency)) as client:
-            cpu0 = tree_cpu(proc.pid)
-            t0 = time.perf_counter()
-            with ThreadPoolExecutor(concurrency) as pool:
-                list(pool.map(send, measured))
-            seconds = time.perf_counter() - t0
-            cpu = tree_cpu(proc.pid) - cpu0
-        return Result(name, len(measured), seconds, latencies, cpu)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
+    return folder
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--deliveries", type=int, default=3000)
-    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=10, help="seconds of the peak run")
+    parser.add_argument("--deliveries", type=int, default=40_000)
+    parser.add_argument("--peer", type=Path, default=PEER, help="the Node peer's folder")
+    parser.add_argument("--no-node", action="store_true", help="skip Express and the Node peer")
     args = parser.parse_args()
-    deliveries = make_deliveries(args.deliveries + 50)
-    size = statistics.mean(len(b) for b, _ in deliveries)
-    print(
-        f"{len(deliveries)} deliveries, mean body {size / 1024:.1f} KB, "
-        f"concurrency {args.concurrency}"
-    )
-    baseline = run_server(
-        "bench.hello:create_app()", {}, deliveries, args.concurrency, "hello-world"
-    )
-    results = [baseline]
-    for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = prepare_kanta(db, Path(tmp))
-            results.append(
-                run_server("app:create_app()", env, deliveries, args.concurrency, f"kanta/{db}")
-            )
-    print(
-        f"{'server':<18}{'deliv/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU ms/deliv':>14}{'× hello':>9}"
-    )
-    for r in results:
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
+
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        deliveries = tmp / "deliveries.tsv"
+        size = write_deliveries(deliveries, args.deliveries)
         print(
-            f"{r.name:<18}{r.rate:>10.0f}{r.pct(0.5):>9.1f}{r.pct(0.99):>9.1f}"
-            f"{1000 * r.cpu_seconds / r.deliveries:>14.2f}{r.rate / baseline.rate:>9.2f}"
+            f"{args.deliveries} signed orders/paid deliveries (3 lines, 500 customers), "
+            f"mean body {size / 1024:.1f} KB; wrk 1 thread, {CONNECTIONS} connections",
+            flush=True,
+        )
+        results.append(
+            measure(
+                "Flask hello-world (same gunicorn)",
+                gunicorn("bench.hello:create_app()"),
+                {},
+                deliveries,
+                args.duration,
+                once_only=False,
+            )
+        )
+        if not args.no_node:
+            node_dir = install_node(args.peer, tmp)
+            node_env = {"WORKERS": str(WORKERS)}
+            results.append(
+                measure(
+                    "Express hello-world (2 processes)",
+                    ["node", "express_hello.js"],
+                    node_env,
+                    deliveries,
+                    args.duration,
+                    cwd=node_dir,
+                    once_only=False,
+                )
+            )
+            with postgres_database("kanta_bench_peer") as peer_url:
+                results.append(
+                    measure(
+                        "Shopify Node stack, lean ledger (2 processes)",
+                        ["node", "peer.js"],
+                        {**node_env, "PEER_PG": peer_url, "PEER_SECRET": API_SECRET},
+                        deliveries,
+                        args.duration,
+                        cwd=node_dir,
+                    )
+                )
+        for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
+            if db == "postgresql":
+                with postgres_database("kanta_bench") as url:
+                    env = prepare_kanta(url.replace("postgresql://", "postgresql+psycopg://", 1))
+                    results.append(
+                        measure(
+                            "Kanta / PostgreSQL",
+                            gunicorn("app:create_app()"),
+                            env,
+                            deliveries,
+                            args.duration,
+                        )
+                    )
+            else:
+                env = prepare_kanta(f"sqlite:///{tmp / 'bench.sqlite3'}")
+                results.append(
+                    measure(
+                        "Kanta / SQLite",
+                        gunicorn("app:create_app()"),
+                        env,
+                        deliveries,
+                        args.duration,
+                    )
+                )
+
+    base = results[0].peak.rate
+    print()
+    print(
+        "| server | deliveries/s | × Flask hello | p99 ms at peak | p99 ms at ~half load "
+        "(rate reached) | server CPU ms/delivery |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for r in results:
+        half = (
+            f"{r.half.p99_ms:.1f} ({r.half.rate:,.0f}/s = {r.half.rate / r.peak.rate:.0%})"
+            if r.half
+            else "–"
+        )
+        print(
+            f"| {r.name} | {r.peak.rate:,.0f} | {r.peak.rate / base:.2f} | "
+            f"{r.peak.p99_ms:.1f} | {half} | {r.cpu_ms:.2f} |"
         )
 
 

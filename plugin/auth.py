@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import jwt
 from flask import Response, abort, make_response, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,13 +30,48 @@ class AdminCaller:
     user_id: str | None
 
 
+def public_url() -> str:
+    """This request's URL on the app's configured address (``SHOPIFY_APP_URL``), never on the
+    Host header: ``shopifyapp`` builds redirects from the URL it is given, and a forged Host
+    would send a browser, with a fresh ID token, to another site."""
+    query = request.query_string.decode("latin-1")
+    return kanta().settings.app_url + request.path + (f"?{query}" if query else "")
+
+
 def _request_input() -> dict[str, object]:
+    # The query is left out: a bearer token comes from the Authorization header only, never
+    # from an ``id_token`` parameter (shopifyapp falls back to it when the header is empty).
     return {
         "method": request.method,
         "headers": dict(request.headers),
-        "url": request.url,
+        "url": kanta().settings.app_url + request.path,
         "body": "",
     }
+
+
+def token_shape_ok(token: str) -> bool:
+    """Whether ``token`` is shaped like one of Shopify's, judged on its unverified claims.
+
+    Runs before ``shopifyapp`` sees the token: it fails with an exception (a 500) on a signed
+    token whose ``dest`` is not a string. Only ever a reason to refuse; trust comes from the
+    verification after it."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return True  # not a JWT at all: shopifyapp refuses it cleanly
+    return has_required_claims(claims)
+
+
+def has_required_claims(claims: Mapping[str, Any]) -> bool:
+    """``exp``, ``nbf`` (numbers) and ``dest`` must be present. PyJWT checks ``exp``/``nbf`` only
+    when a token carries them (and reads ``"exp": "9999999999"`` as a number); every token
+    Shopify signs has all three, so a token without them is not one of Shopify's."""
+    exp, nbf, dest = claims.get("exp"), claims.get("nbf"), claims.get("dest")
+    return (
+        all(isinstance(v, int | float) and not isinstance(v, bool) for v in (exp, nbf))
+        and isinstance(dest, str)
+        and bool(dest)
+    )
 
 
 def is_admin_session(claims: Mapping[str, Any]) -> bool:
@@ -46,6 +82,8 @@ def is_admin_session(claims: Mapping[str, Any]) -> bool:
     same audience. Only admin tokens carry ``iss`` (the shop's admin URL, same host as ``dest``)
     and ``sid``; a shopper's checkout token has neither and must never open the admin.
     """
+    if not has_required_claims(claims):
+        return False
     iss, dest, sid = claims.get("iss"), claims.get("dest"), claims.get("sid")
     if not (isinstance(iss, str) and isinstance(dest, str) and isinstance(sid, str) and sid):
         return False
@@ -61,16 +99,21 @@ def is_admin_session(claims: Mapping[str, Any]) -> bool:
 
 def admin_caller() -> AdminCaller:
     """Verify the ``Authorization: Bearer`` App Bridge token or abort with 401."""
-    result = kanta().shopify.app.verify_app_home_req(
-        _request_input(),  # type: ignore[arg-type]
-        PATCH_ID_TOKEN_PATH,
+    header = request.headers.get("Authorization", "")
+    result = (
+        kanta().shopify.app.verify_app_home_req(
+            _request_input(),  # type: ignore[arg-type]
+            PATCH_ID_TOKEN_PATH,
+        )
+        if header.startswith("Bearer ") and header[7:].strip() and token_shape_ok(header[7:])
+        else None
     )
     if (
-        not result.ok
+        result is None
+        or not result.ok
         or not result.shop
         or result.id_token is None
         or not is_admin_session(result.id_token.claims)
-        or request.headers.get("Authorization") is None
     ):
         response: Response = make_response({"error": "invalid or expired session token"}, 401)
         # Tells App Bridge to fetch a new token and retry.

@@ -130,7 +130,7 @@ def ledger_verify() -> None:
     from .models import Customer, Shop
 
     k = kanta()
-    with k.db.read() as session:
+    with k.db.read(long_running=True) as session:
         shops = list(session.scalars(select(Shop).order_by(Shop.domain)))
         problems = verify_ledger(session, shops)
         customers = session.scalar(select(func.count(Customer.id)))

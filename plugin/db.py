@@ -4,20 +4,43 @@ One ``Database`` per app. Request handlers and jobs open a unit of work with
 ``db.transaction()``; nothing commits anywhere else. SQLite (the embedded default) runs in WAL
 mode with ``BEGIN IMMEDIATE`` so that concurrent writers queue instead of failing on lock
 upgrades; PostgreSQL uses row locks (``SELECT … FOR UPDATE``) taken by the service layer.
+
+Every PostgreSQL wait is bounded (``timeout`` seconds, ``KANTA_DB_TIMEOUT``, 2 by default), so a
+stalled database costs a request a few seconds and a 5xx, not a sync worker for as long as TCP
+takes to give up (Shopify waits 5 s, then retries):
+
+- the server ends a statement, or a wait for a lock, past ``timeout`` (``statement_timeout``,
+  ``lock_timeout``), and a transaction left idle for a minute
+  (``idle_in_transaction_session_timeout``);
+- the client gives the server ``timeout`` to answer anything, then closes the connection
+  (SQLAlchemy then drops it from the pool). A stalled server, or a proxy that keeps the socket
+  open but forwards nothing, never answers, so the server's own timeouts cannot help there;
+- connecting gives up after 2 s (libpq's minimum), and TCP keepalives notice a peer that
+  vanished.
+
+So a request waits at most ``timeout`` + 2 s on a database that stops answering (4 s by
+default: the pool's pre-ping times out, then the reconnect does), below Shopify's 5 s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
+import psycopg
+from psycopg.errors import _WaitTimeout  # what psycopg raises when a wait's timeout expires
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 READ_ONLY = "kanta_read_only"
+DEFAULT_TIMEOUT = 2.0
+CONNECT_TIMEOUT = 2  # seconds; libpq's minimum
+# A transaction may wait on Shopify (a token exchange or refresh under the shop's row lock, with
+# a 10 s HTTP timeout): only a session left idle far longer than that is ended by the server.
+IDLE_IN_TRANSACTION_MS = 60_000
 
 
 def insert_for(session: Session, target: Any) -> Any:
@@ -31,7 +54,7 @@ def insert_for(session: Session, target: Any) -> Any:
     raise NotImplementedError(f"no upsert support for {dialect}")
 
 
-def build_engine(url: str, **kwargs: Any) -> Engine:
+def build_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(
@@ -40,7 +63,49 @@ def build_engine(url: str, **kwargs: Any) -> Engine:
         _configure_sqlite(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_timeout", timeout + 1)
+    engine = create_engine(url, **kwargs)
+    if parsed.get_driver_name() == "psycopg":
+        _bound_postgresql_waits(engine, timeout)
+    return engine
+
+
+class DeadlineConnection(psycopg.Connection[Any]):
+    """A psycopg connection whose every wait for the server ends after ``deadline`` seconds:
+    the connection is then closed (its protocol state is unknown) and OperationalError raised."""
+
+    deadline: float | None = None
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            return super().wait(gen, interval, self.deadline if timeout is None else timeout)
+        except _WaitTimeout:
+            self.pgconn.finish()
+            raise psycopg.OperationalError(
+                f"the database did not answer within {self.deadline or timeout} s"
+            ) from None
+
+
+def _bound_postgresql_waits(engine: Engine, timeout: float) -> None:
+    millis = int(timeout * 1000)
+    server_side = (
+        f"-c statement_timeout={millis} -c lock_timeout={millis} "
+        f"-c idle_in_transaction_session_timeout={max(millis * 5, IDLE_IN_TRANSACTION_MS)}"
+    )
+
+    @event.listens_for(engine, "do_connect")
+    def _connect(_dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+        # URL options (a search_path, say) are kept; ours are added to them.
+        cparams["options"] = " ".join(filter(None, [cparams.get("options"), server_side]))
+        cparams.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        cparams.setdefault("keepalives", 1)
+        cparams.setdefault("keepalives_idle", 5)
+        cparams.setdefault("keepalives_interval", 2)
+        cparams.setdefault("keepalives_count", 2)
+        cparams.setdefault("tcp_user_timeout", millis)
+        connection = DeadlineConnection.connect(*cargs, **cparams)
+        connection.deadline = timeout
+        return connection
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -67,9 +132,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    def __init__(self, url: str, **engine_kwargs: Any) -> None:
+    def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine = build_engine(url, **engine_kwargs)
+        self.engine = build_engine(url, timeout=timeout, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property
@@ -77,18 +142,40 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """One unit of work: commit on success, roll back on any exception."""
+    def transaction(self, *, long_running: bool = False) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back on any exception.
+
+        ``long_running`` (jobs and CLI commands that sweep whole shops, never requests) lifts
+        the statement timeout and the client's deadline for this transaction only."""
         with self.sessions() as session, session.begin():
-            yield session
+            with self._unbounded(session) if long_running else nullcontext():
+                yield session
 
     @contextmanager
-    def read(self) -> Iterator[Session]:
+    def read(self, *, long_running: bool = False) -> Iterator[Session]:
         """A session that never commits; closing it ends its transaction and keeps loaded rows
-        usable (detached) by the caller."""
+        usable (detached) by the caller. ``long_running`` as for ``transaction``."""
         with self.sessions() as session:
             session.connection(execution_options={READ_ONLY: True})
-            yield session
+            with self._unbounded(session) if long_running else nullcontext():
+                yield session
+
+    @contextmanager
+    def _unbounded(self, session: Session) -> Iterator[None]:
+        if self.is_sqlite:
+            yield
+            return
+        connection = session.connection()
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+        dbapi = connection.connection.dbapi_connection
+        deadline = getattr(dbapi, "deadline", None)
+        if isinstance(dbapi, DeadlineConnection):
+            dbapi.deadline = None
+        try:
+            yield
+        finally:
+            if isinstance(dbapi, DeadlineConnection):
+                dbapi.deadline = deadline
 
     def dispose(self) -> None:
         self.engine.dispose()

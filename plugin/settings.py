@@ -2,10 +2,12 @@
 
 Two modes:
 
-- **production** (``SHOPIFY_API_KEY`` set): every secret is required; a missing one stops
-  start-up with a one-line message naming it. There are no defaults for secrets.
-- **demo** (no Shopify credentials): the app runs against the local simulator (``devstore``)
-  with development credentials generated once and kept under ``instance/``; every page says so.
+- **production** (the default): every secret is required; a missing one stops start-up with a
+  one-line message naming it. There are no defaults for secrets.
+- **demo** (only when asked for, ``KANTA_DEMO=1``, as ``scripts/demo`` does): the app runs against
+  the local simulator (``devstore``) with development credentials generated once and kept under
+  ``instance/``; every page says so. Never implied by missing credentials: a misspelt
+  ``SHOPIFY_API_KEY`` must not start a simulator with ``/devstore/`` open to anyone.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Settings:
     run_jobs_in_process: bool = True
     # Reverse proxies in front of the app (TLS terminators) whose X-Forwarded-* headers to trust.
     proxy_hops: int = 0
+    # Seconds any one wait on PostgreSQL may take (see plugin.db), KANTA_DB_TIMEOUT.
+    db_timeout: float = 2.0
 
     def __repr__(self) -> str:  # never print secrets, even by accident in a traceback
         return (
@@ -66,7 +70,7 @@ def _redact_url(url: str) -> str:
 def _required(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip()
     if not value:
-        raise ConfigError(f"{name} is required when SHOPIFY_API_KEY is set")
+        raise ConfigError(f"{name} is required (KANTA_DEMO=1 runs the local demo instead)")
     return value
 
 
@@ -94,9 +98,13 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
     if not hops_text.isdigit():
         raise ConfigError("KANTA_PROXY_HOPS must be a whole number (proxies in front of the app)")
     proxy_hops = int(hops_text)
+    db_timeout = _db_timeout(env.get("KANTA_DB_TIMEOUT", "").strip() or "2")
 
-    if env.get("SHOPIFY_API_KEY", "").strip():
-        key = env["SHOPIFY_API_KEY"].strip()
+    demo = env.get("KANTA_DEMO", "").strip()
+    if demo not in ("", "0", "1"):
+        raise ConfigError("KANTA_DEMO must be 1 (the local demo) or unset")
+    if demo != "1":
+        key = _required(env, "SHOPIFY_API_KEY")
         secret = _required(env, "SHOPIFY_API_SECRET")
         app_url = _required(env, "SHOPIFY_APP_URL").rstrip("/")
         fernet_key = _required(env, "TOKEN_ENCRYPTION_KEY")
@@ -114,11 +122,14 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
             shopify_api_base_url=base_url,
             run_jobs_in_process=in_process,
             proxy_hops=proxy_hops,
+            db_timeout=db_timeout,
         )
 
-    for name in ("SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):
+    for name in ("SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "TOKEN_ENCRYPTION_KEY"):
         if env.get(name, "").strip():
-            raise ConfigError(f"{name} is set but SHOPIFY_API_KEY is not: set both, or neither")
+            raise ConfigError(
+                f"KANTA_DEMO=1 runs the local demo with its own credentials: unset {name}"
+            )
     dev = _demo_credentials(instance_path)
     app_url = (env.get("SHOPIFY_APP_URL", "").strip() or "http://127.0.0.1:5000").rstrip("/")
     return Settings(
@@ -132,7 +143,18 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
         api_version=api_version,
         shopify_api_base_url=base_url or "http://devstore.local",
         run_jobs_in_process=in_process,
+        db_timeout=db_timeout,
     )
+
+
+def _db_timeout(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0.1 <= value <= 600:
+        raise ConfigError("KANTA_DB_TIMEOUT must be a number of seconds from 0.1 to 600")
+    return value
 
 
 def _demo_credentials(instance_path: Path) -> dict[str, str]:

@@ -190,3 +190,39 @@ def test_the_patch_page_refuses_paths_hiding_another_host_behind_control_charact
         assert response.status_code == 400
     ok = client.get("/auth/patch-id-token", query_string={"shop": SHOP, "shopify-reload": "/?a=b"})
     assert ok.status_code != 400
+
+
+@pytest.mark.parametrize("token", ["none", "stale"])
+def test_the_redirect_for_a_fresh_token_never_follows_the_host_header(
+    stack: ShopifyStack, token: str
+) -> None:
+    """The patch-page URL carries the shop's next ID token back: it is built on SHOPIFY_APP_URL,
+    whatever Host (or X-Forwarded-Host, without trusted proxies) the request came with."""
+    query = {"embedded": "1", "shop": SHOP}
+    if token == "stale":
+        query["id_token"] = "not-a-valid-token"
+    response = stack.client.get(
+        "/",
+        query_string=query,
+        headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"},
+    )
+
+    assert response.status_code == 302
+    location = urlsplit(response.headers["Location"])
+    assert (location.scheme, location.netloc) == ("https", "kanta.example")
+    assert "evil" not in response.headers["Location"]
+
+
+def test_the_app_home_refuses_a_token_without_exp(stack: ShopifyStack) -> None:
+    import jwt
+
+    good = stack.id_token()
+    claims = jwt.decode(good, conftest.API_SECRET, algorithms=["HS256"], audience=conftest.API_KEY)
+    del claims["exp"]
+    without_exp = jwt.encode(claims, conftest.API_SECRET, "HS256")
+
+    odd_dest = jwt.encode({**claims, "exp": claims["nbf"] + 60, "dest": 5}, conftest.API_SECRET)
+
+    assert stack.load_app_home(token=without_exp).status_code == 401
+    assert stack.load_app_home(token=odd_dest).status_code == 401  # once a 500 in shopifyapp
+    assert stack.load_app_home(token=good).status_code == 200  # the control

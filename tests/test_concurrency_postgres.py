@@ -4,18 +4,12 @@ moment must both count, once each; duplicates racing each other must count once.
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -23,67 +17,18 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order, build_refund
-from devstore.signing import webhook_headers
 from plugin.models import Customer, LedgerEntry, WebhookReceipt
-from tests.conftest import API_SECRET, SHOP, install_shop, test_env
+from tests import harness
+from tests.conftest import SHOP, install_shop, test_env
+from tests.harness import signed
 
 pytestmark = pytest.mark.postgres_only
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def gunicorn(postgres_url: str, make_app: object) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, **test_env(postgres_url)}
-    process = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "--workers=4",
-            f"--bind=127.0.0.1:{port}",
-            "--timeout=60",
-            "app:create_app()",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/webhooks", timeout=1).status_code == 405:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        process.wait()
-        pytest.fail(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    if process.stderr is not None:
-        process.stderr.close()
-
-
-def signed(topic: str, payload: dict[str, object], webhook_id: str) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(payload).encode()
-    headers = webhook_headers(
-        topic=topic,
-        shop_domain=SHOP,
-        body=body,
-        secret=API_SECRET,
-        api_version="2026-04",
-        webhook_id=webhook_id,
-    )
-    return body, headers
+    with harness.gunicorn(test_env(postgres_url), workers=4, args=["--timeout=60"]) as server:
+        yield server.base
 
 
 def test_parallel_deliveries_for_one_customer_all_count_once(

@@ -1,5 +1,5 @@
 """Start-up configuration: a bad production deploy stops with one line naming what is missing;
-no credentials at all means the demo; secrets never show in a repr."""
+the demo runs only when asked for (``KANTA_DEMO=1``); secrets never show in a repr."""
 
 from __future__ import annotations
 
@@ -35,6 +35,13 @@ def without(name: str) -> dict[str, str]:
         (without("TOKEN_ENCRYPTION_KEY"), "TOKEN_ENCRYPTION_KEY"),
         ({**FULL_ENV, "TOKEN_ENCRYPTION_KEY": "not-a-fernet-key"}, "TOKEN_ENCRYPTION_KEY"),
         ({**FULL_ENV, "SHOPIFY_API_SECRET": "   "}, "SHOPIFY_API_SECRET"),
+        (without("SHOPIFY_API_KEY"), "SHOPIFY_API_KEY"),
+        ({}, "SHOPIFY_API_KEY"),  # no credentials at all is a bad deploy, not the demo
+        ({"SHOPIFY_API_KEY_TYPO": "key", "DATABASE_URL": "sqlite://"}, "SHOPIFY_API_KEY"),
+        ({**FULL_ENV, "KANTA_DEMO": "yes"}, "KANTA_DEMO"),
+        ({**FULL_ENV, "KANTA_DB_TIMEOUT": "soon"}, "KANTA_DB_TIMEOUT"),
+        ({**FULL_ENV, "KANTA_DB_TIMEOUT": "0"}, "KANTA_DB_TIMEOUT"),
+        ({**FULL_ENV, "KANTA_DEMO": "1"}, "SHOPIFY_API_KEY"),  # the demo never takes real ones
     ],
 )
 def test_missing_setting_stops_start_up_with_one_line(
@@ -75,13 +82,39 @@ def test_gunicorn_stops_with_one_line_and_no_traceback(tmp_path: Path) -> None:
     assert "App failed to load" in result.stderr  # stopped, not rebooting workers forever
 
 
-def test_no_credentials_means_demo(tmp_path: Path) -> None:
-    settings = load_settings({}, tmp_path)
+def test_gunicorn_without_any_credentials_stops_instead_of_starting_the_demo(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "KANTA_INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+
+    result = subprocess.run(
+        [str(gunicorn), "--bind", "127.0.0.1:0", "--workers", "1", "app:create_app()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+
+    assert result.returncode != 0
+    assert "SHOPIFY_API_KEY is required" in result.stderr
+    assert "DEMO mode" not in result.stderr
+    assert "App failed to load" in result.stderr
+    assert not (tmp_path / "instance" / "demo-credentials.json").exists()
+
+
+def test_demo_mode_is_asked_for_with_kanta_demo(tmp_path: Path) -> None:
+    settings = load_settings({"KANTA_DEMO": "1"}, tmp_path)
 
     assert settings.demo
     assert settings.shopify_api_base_url == "http://devstore.local"
     # The generated development credentials are kept for the next start.
-    assert load_settings({}, tmp_path).api_secret == settings.api_secret
+    assert load_settings({"KANTA_DEMO": "1"}, tmp_path).api_secret == settings.api_secret
 
 
 def test_secret_without_key_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -100,7 +133,7 @@ def test_settings_repr_never_shows_secrets(tmp_path: Path) -> None:
     assert FULL_ENV["TOKEN_ENCRYPTION_KEY"] not in text
     assert "dbpass" not in text
     assert "key" in text
-    demo = load_settings({}, tmp_path)
+    demo = load_settings({"KANTA_DEMO": "1"}, tmp_path)
     assert demo.api_secret not in repr(demo)
     assert demo.token_encryption_key not in repr(demo)
 

@@ -1,4 +1,5 @@
-"""Demo mode: no credentials, Kanta and the devstore in one process, installed the real way."""
+"""Demo mode (``KANTA_DEMO=1``, no credentials): Kanta and the devstore in one process,
+installed the real way."""
 
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from plugin.settings import DEMO_SHOP_DOMAIN
 pytestmark = pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
 
 APP_URL = "http://127.0.0.1:5000"
+DEMO_ENV = {"KANTA_DEMO": "1"}
 
 
 @pytest.fixture
 def demo_app(tmp_path: Path) -> Iterator[Flask]:
-    app = create_app({"KANTA_ENV": {}, "INSTANCE_PATH": str(tmp_path / "instance")})
+    app = create_app({"KANTA_ENV": DEMO_ENV, "INSTANCE_PATH": str(tmp_path / "instance")})
     yield app
     k = app.extensions["kanta"]
     k.extras["webhook_sender"].stop()
@@ -37,7 +39,7 @@ def install(app: Flask) -> str:
 
 def test_boots_in_demo_mode_and_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    app = create_app({"KANTA_ENV": {}, "INSTANCE_PATH": str(tmp_path / "instance")})
+    app = create_app({"KANTA_ENV": DEMO_ENV, "INSTANCE_PATH": str(tmp_path / "instance")})
     try:
         k = app.extensions["kanta"]
         assert k.settings.demo

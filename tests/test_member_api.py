@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -204,3 +205,92 @@ def test_an_idempotency_key_reused_for_another_adjustment_is_refused(
         )
         assert reused.status_code == 422
     assert (ada.points, bea.points) == (15, 10)
+
+
+def token_with(**changes: object) -> str:
+    """An admin session token with claims changed (None drops a claim), signed correctly."""
+    now = int(datetime.now(UTC).timestamp())
+    claims: dict[str, object] = {
+        "iss": f"https://{SHOP}/admin",
+        "dest": f"https://{SHOP}",
+        "aud": API_KEY,
+        "sub": "1",
+        "exp": now + 60,
+        "nbf": now,
+        "iat": now,
+        "jti": "j-1",
+        "sid": "s-1",
+    }
+    claims.update(changes)
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, API_SECRET, "HS256")
+
+
+def test_a_well_formed_hand_made_token_is_accepted(client: FlaskClient, shop: int) -> None:
+    """The control for the test below: only the changed claim makes the difference."""
+    response = client.get(
+        "/api/admin/members/123", headers={"Authorization": f"Bearer {token_with()}"}
+    )
+    assert response.status_code == 404  # verified; no such member
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": None},
+        {"nbf": None},
+        {"dest": None},
+        {"exp": str(int(datetime.now(UTC).timestamp()) + 60)},  # PyJWT reads it as a number
+        {"nbf": "0"},
+        {"exp": True},
+        {"dest": 5},  # shopifyapp itself failed on it (a 500) before the shape check
+        {"dest": ["https://x"]},
+    ],
+    ids=[
+        "no-exp",
+        "no-nbf",
+        "no-dest",
+        "exp-string",
+        "nbf-string",
+        "exp-bool",
+        "dest-int",
+        "dest-list",
+    ],
+)
+def test_a_token_without_the_required_claims_is_401(
+    client: FlaskClient, shop: int, changes: dict[str, object]
+) -> None:
+    headers = {"Authorization": f"Bearer {token_with(**changes)}"}
+    response = client.get("/api/admin/members/123", headers=headers)
+    assert response.status_code == 401
+    assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
+
+
+@pytest.mark.parametrize("header", ["", "Bearer ", "Bearer", "Basic abc"])
+def test_a_token_in_the_query_string_is_never_taken_for_the_header(
+    client: FlaskClient, shop: int, header: str
+) -> None:
+    """shopifyapp treats an empty Authorization header as absent and reads ``id_token`` from
+    the query instead (where it ends up in access logs and Referer headers): not for the API."""
+    valid = mint_admin_session_token(SHOP, API_KEY, API_SECRET)
+    response = client.get(
+        "/api/admin/members/123",
+        query_string={"id_token": valid},
+        headers={"Authorization": header},
+    )
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("customer_id", ["%C2%B2", "%D9%A1%D9%A2", "%EF%BC%97"])
+def test_unicode_digit_ids_are_404_not_500(
+    client: FlaskClient, shop: int, customer_id: str
+) -> None:
+    """``"²".isdigit()`` is true and ``int("²")`` raises; ``int("١٢")`` is 12."""
+    assert client.get(f"/api/admin/members/{customer_id}", headers=bearer()).status_code == 404
+    adjust = client.post(
+        f"/api/admin/members/{customer_id}/adjustments",
+        json={"points": 5, "reason": "goodwill"},
+        headers=bearer(),
+    )
+    assert adjust.status_code == 404
+    download = client.get(f"/api/admin/data-requests/{customer_id}", headers=bearer())
+    assert download.status_code == 404

@@ -524,3 +524,139 @@ def test_header_names_are_case_insensitive(app: Flask, client: FlaskClient, shop
     headers = {name.lower(): value for name, value in signed.items()}
     assert client.post("/webhooks", data=body, headers=headers).status_code == 200
     assert ledger(app) == [("order_award", 40, 0)]
+
+
+# --- hard to knock over: inputs that once made a 500 ---------------------------------------
+
+
+def test_a_huge_integer_in_an_unsigned_body_is_a_401_not_a_500(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    """Python refuses to parse integers past 4,300 digits; the HMAC is checked before any
+    parse, so a forged body never reaches the parser at all."""
+    body = b'{"id": ' + b"7" * 4301 + b"}"
+    response = assert_refused_without_writes(
+        app, lambda: signed_post(client, body, secret="not-the-app-secret"), 401
+    )
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_a_huge_integer_in_a_signed_body_is_a_400(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    body = b'{"id": ' + b"7" * 4301 + b"}"
+    assert_refused_without_writes(app, lambda: signed_post(client, body), 400)
+
+
+@pytest.mark.parametrize("value", ["é" * 44, "B23tXN681gZ0qIWNRrgtzBE9XSDo5yaUu6wfmhu3a7ü=", "ÿ"])
+def test_a_non_ascii_hmac_header_is_a_401_not_a_500(
+    app: Flask, client: FlaskClient, shop: int, value: str
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    assert_refused_without_writes(
+        app, lambda: signed_post(client, body, **{"X-Shopify-Hmac-Sha256": value}), 401
+    )
+
+
+@pytest.mark.parametrize(
+    ("signed_with", "current", "old", "accepted"),
+    [
+        ("new-secret", "new-secret", None, True),
+        ("old-secret", "new-secret", "old-secret", True),  # a rotation in progress
+        ("old-secret", "new-secret", None, False),
+        ("other", "new-secret", "old-secret", False),
+    ],
+)
+def test_the_intake_hmac_check_agrees_with_shopifyapps(
+    make_app: Callable[..., Flask],
+    database_url: str,
+    signed_with: str,
+    current: str,
+    old: str | None,
+    accepted: bool,
+) -> None:
+    """Kanta checks webhook HMACs itself (over the raw bytes, before any parse); shopifyapp's
+    own verifier must reach the same verdict on the same delivery."""
+    extra = {"SHOPIFY_API_SECRET": current} | ({"SHOPIFY_API_SECRET_OLD": old} if old else {})
+    app = make_app(env=env_with(database_url, **extra))
+    body = b'{"shop_id": 1, "shop_domain": "shop-one.myshopify.com"}'
+    headers = webhook_headers(
+        topic="shop/redact", shop_domain=SHOP, body=body, secret=signed_with, api_version="2026-04"
+    )
+    theirs = app.extensions["kanta"].shopify.app.verify_webhook_req(
+        {
+            "method": "POST",
+            "headers": headers,
+            "url": "https://kanta.example/webhooks",
+            "body": body.decode(),
+        }
+    )
+    ours = app.test_client().post("/webhooks", data=body, headers=headers).status_code
+    assert theirs.ok is accepted
+    assert ours == (200 if accepted else 401)
+
+
+def customer_named(first: str, last: str) -> dict[str, Any]:
+    order = paid_order()
+    order["customer"] = {**order["customer"], "first_name": first, "last_name": last}
+    return order
+
+
+def test_nul_and_lone_surrogates_in_strings_are_cleaned_and_the_order_recorded(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    """Neither PostgreSQL (NUL) nor the drivers (lone surrogates) can store them; left in, the
+    delivery would fail on every retry until Shopify dropped the order."""
+    body = json.dumps(customer_named("A\x00nn", "L\ud800ee\udfff")).encode()
+    assert b"\\u0000" in body
+    assert b"\\ud800" in body
+
+    response = signed_post(client, body)
+
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert ledger(app) == [("order_award", 40, 0)]
+    with app.extensions["kanta"].db.read() as session:
+        names = session.execute(select(Customer.first_name, Customer.last_name)).one()
+    assert tuple(names) == ("Ann", "Lee")
+
+
+def test_a_nul_in_the_webhook_id_header_is_dropped_not_stored(
+    app: Flask, client: FlaskClient, shop: int
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    response = signed_post(client, body, **{"X-Shopify-Webhook-Id": "w-\x001"})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    with app.extensions["kanta"].db.read() as session:
+        assert session.scalars(select(WebhookReceipt.webhook_id)).one() == "w-1"
+
+
+@pytest.mark.parametrize(
+    ("topic", "payload"),
+    [
+        ("orders/paid", {**paid_order(), "id": "²"}),  # isdigit(), yet int() raises
+        ("orders/paid", {**paid_order(), "id": "١٢٣"}),  # Arabic-Indic: int() would read 123
+        ("orders/paid", {**paid_order(), "customer": {"id": "７２"}}),  # fullwidth
+        ("refunds/create", {**REFUND, "order_adjustments": 5}),
+        ("refunds/create", {**REFUND, "order_adjustments": {"kind": "shipping_refund"}}),
+        ("customers/redact", {"customer": {"id": 2**63}, "orders_to_redact": []}),
+        ("customers/data_request", {"customer": {"id": 1}, "data_request": {"id": 2**64}}),
+    ],
+)
+def test_a_signed_poison_payload_is_a_400_not_a_500(
+    app: Flask, client: FlaskClient, shop: int, topic: str, payload: dict[str, Any]
+) -> None:
+    response = assert_refused_without_writes(app, lambda: post_webhook(client, topic, payload), 400)
+    assert response.get_json()["status"].startswith("unreadable payload")
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59-05:00", "9999-12-31T23:59:59Z", "0001-01-01T00:00:00+14:00", "soon"],
+)
+def test_an_impossible_triggered_at_is_ignored_not_a_500(
+    app: Flask, client: FlaskClient, shop: int, value: str
+) -> None:
+    body = json.dumps(paid_order()).encode()
+    response = signed_post(client, body, **{"X-Shopify-Triggered-At": value})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert ledger(app) == [("order_award", 40, 0)]

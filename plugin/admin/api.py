@@ -23,7 +23,7 @@ MAX_ENTRIES = 200
 @bp.get("/members/<customer_id>")
 def member(customer_id: str) -> Any:
     caller = admin_caller()
-    if not customer_id.isdigit() or not 0 < int(customer_id) < 2**63:
+    if not (customer_id.isascii() and customer_id.isdigit()) or not 0 < int(customer_id) < 2**63:
         abort(make_response({"error": "customer id must be a Shopify customer id"}, 404))
     k = kanta()
     with k.db.read() as session:
@@ -169,7 +169,7 @@ def _adjust(
 
 
 def _customer_pk(session: Session, shop_id: int, customer_id: str) -> int:
-    if not customer_id.isdigit() or not 0 < int(customer_id) < 2**63:
+    if not (customer_id.isascii() and customer_id.isdigit()) or not 0 < int(customer_id) < 2**63:
         abort(make_response({"error": "no such member in this shop"}, 404))
     pk = session.scalar(
         select(Customer.id).where(
@@ -218,7 +218,10 @@ def data_requests() -> Any:
 def data_request_download(data_request_id: str) -> Any:
     """One export as a JSON file the merchant sends to the customer."""
     caller = admin_caller()
-    if not data_request_id.isdigit() or not 0 < int(data_request_id) < 2**63:
+    if (
+        not (data_request_id.isascii() and data_request_id.isdigit())
+        or not 0 < int(data_request_id) < 2**63
+    ):
         abort(make_response({"error": "no such data request"}, 404))
     with kanta().db.read() as session:
         shop = installed_shop(session, caller.shop_domain)

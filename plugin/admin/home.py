@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
-from ..auth import PATCH_ID_TOKEN_PATH, is_admin_session
+from ..auth import PATCH_ID_TOKEN_PATH, is_admin_session, public_url, token_shape_ok
 from ..install import install_from_id_token, token_state
 from ..loyalty.program import ProgramError, ProgramSettings
 from ..models import Customer, Reward, Shop
@@ -36,7 +36,7 @@ def _request_input() -> dict[str, Any]:
     return {
         "method": request.method,
         "headers": dict(request.headers),
-        "url": request.url,
+        "url": public_url(),
         "body": "",
     }
 
@@ -49,6 +49,8 @@ def _respond(res: Any) -> Response:
 @bp.get("/")
 def app_home() -> Response:
     k = kanta()
+    if not token_shape_ok(request.args.get("id_token", "")):
+        return Response("Unauthorized", status=401, mimetype="text/plain")
     result = k.shopify.app.verify_app_home_req(
         _request_input(),  # type: ignore[arg-type]
         app_home_patch_id_token_path=PATCH_ID_TOKEN_PATH,

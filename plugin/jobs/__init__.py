@@ -178,7 +178,7 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
         shop_ids = list(session.scalars(select(Shop.id).where(Shop.uninstalled_at.is_(None))))
     for shop_id in shop_ids:
         try:
-            with kanta.db.transaction() as session:
+            with kanta.db.transaction(long_running=True) as session:
                 shop = session.get(Shop, shop_id)
                 if shop is None:
                     continue
@@ -230,7 +230,7 @@ RECEIPT_RETENTION = timedelta(days=30)
 def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
     from ..models import WebhookReceipt
 
-    with kanta.db.transaction() as session:
+    with kanta.db.transaction(long_running=True) as session:
         result = session.connection().execute(
             delete(WebhookReceipt).where(WebhookReceipt.received_at < now - RECEIPT_RETENTION)
         )

@@ -52,6 +52,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.update(
         {
             "SHOPIFY_APP_URL": base,
+            "KANTA_DEMO": "1",
             "KANTA_INSTANCE_PATH": str(tmp_path_factory.mktemp("demo-instance")),
         }
     )

@@ -1,0 +1,67 @@
+"""How many SQL statements a delivery costs, counted on the engine, so the hot path cannot
+creep back up unnoticed. The budgets are today's counts; lower them as the path gets leaner
+(the ledger rewrite of issue 13 is expected to), never raise them without a reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from tests.conftest import backend, post_webhook
+from tests.test_webhooks import paid_order
+
+# Per delivery, on each database (SQLite counts its explicit BEGIN IMMEDIATE; psycopg begins
+# implicitly). The pool's pre-ping is not a statement SQLAlchemy executes, so not counted.
+# Today's paid order: shop, receipt, order and customer upserts, the redaction suppression
+# look-up, event insert and read, ledger insert, three updates. A duplicate: shop, receipt.
+BUDGET = {
+    "sqlite": {"known customer, new order": 12, "duplicate": 3},
+    "postgresql": {"known customer, new order": 11, "duplicate": 2},
+}
+
+
+@contextmanager
+def counting(app: Flask) -> Iterator[list[str]]:
+    engine = app.extensions["kanta"].db.engine
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(" ".join(statement.split())[:70])
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture
+def warm(app: Flask, client: FlaskClient, shop: int) -> FlaskClient:
+    """The customer is known (an earlier order) and every statement has been compiled once."""
+    assert (
+        post_webhook(client, "orders/paid", paid_order(7_100_000_000_000_000_900)).status_code
+        == 200
+    )
+    return client
+
+
+def test_statements_per_paid_order_of_a_known_customer(app: Flask, warm: FlaskClient) -> None:
+    with counting(app) as statements:
+        response = post_webhook(warm, "orders/paid", paid_order(7_100_000_000_000_000_901))
+    assert response.get_json() == {"status": "ok"}
+    assert len(statements) <= BUDGET[backend()]["known customer, new order"], statements
+
+
+def test_statements_per_duplicate_delivery(app: Flask, warm: FlaskClient) -> None:
+    order = paid_order(7_100_000_000_000_000_902)
+    assert post_webhook(warm, "orders/paid", order, webhook_id="dup").status_code == 200
+    with counting(app) as statements:
+        response = post_webhook(warm, "orders/paid", order, webhook_id="dup")
+    assert response.get_json() == {"status": "duplicate delivery"}
+    assert len(statements) <= BUDGET[backend()]["duplicate"], statements

@@ -493,8 +493,11 @@ def test_data_request_exports_everything_held_on_ann(
     assert [o["order_id"] for o in data["orders"]] == [str(story["ann_order"])]
     assert data["orders"][0]["payment_method"] == "Cash on Delivery (COD)"
     assert data["orders"][0]["delivery_option"] == "Express"
-    assert data["preferences"] == [
-        {"kind": "payment", "source": "chosen", "value": "Cash on Delivery (COD)"}
+    # Her own choice, and what her paid order taught (learned after it committed).
+    assert sorted(data["preferences"], key=lambda p: (p["kind"], p["source"])) == [
+        {"kind": "delivery", "source": "learned", "value": "Express"},
+        {"kind": "payment", "source": "chosen", "value": "Cash on Delivery (COD)"},
+        {"kind": "payment", "source": "learned", "value": "Cash on Delivery (COD)"},
     ]
     assert data["redemptions"] == [{"points": 10, "code": "KANTA-ANN-10", "status": "issued"}]
     assert str(BO) not in str(data)

@@ -6,8 +6,9 @@ Both steps are idempotent. Learning recomputes from the orders table (the last p
 rewrites the ``learned`` rows. The sync builds the compact value, compares its hash with the
 last one written, and calls ``metafieldsSet`` (an upsert) only when it changed; the hash is
 stored after Shopify accepted the value, so a retry after any failure writes it again at most.
-Throttling is backed off inside the gateway by the bucket's own numbers; what still fails
-raises, so Celery retries the job (in-process, it is logged and the next change syncs again).
+Throttling is backed off inside the gateway by the bucket's own numbers; when Shopify still
+cannot be reached the job logs one line and records nothing, so the next change of the
+customer (or any later run of the job) writes the value.
 """
 
 from __future__ import annotations
@@ -116,7 +117,8 @@ def _forget_cached_read(kanta: Kanta, shop_id: int, shopify_customer_id: int) ->
 
 @job("sync_customer_metafield")
 def sync_customer_metafield(kanta: Kanta, shop_id: int, customer_pk: int) -> bool:
-    from ..install import access_token_for
+    from ..install import ReauthorizationRequired, access_token_for
+    from ..shopify.gateway import ShopifyError
     from ..shopify.metafields import set_customer_preferences
 
     with kanta.db.read() as session:
@@ -151,8 +153,19 @@ def sync_customer_metafield(kanta: Kanta, shop_id: int, customer_pk: int) -> boo
         _forget_cached_read(kanta, shop_id, customer.shopify_customer_id)
     if last == digest:
         return False
-    token = access_token_for(kanta, shop_id)
-    set_customer_preferences(kanta.shopify, domain, token, gid, value)
+    try:
+        token = access_token_for(kanta, shop_id)
+        set_customer_preferences(kanta.shopify, domain, token, gid, value)
+    except (ShopifyError, ReauthorizationRequired) as error:
+        # Nothing was recorded as written, so the next change of this customer (or a retry of
+        # this job) writes the value again. One line: Shopify being away is not a bug.
+        log.warning(
+            "could not sync the checkout preferences of customer %s (shop %s): %s",
+            customer_pk,
+            shop_id,
+            getattr(error, "code", type(error).__name__),
+        )
+        return False
     with kanta.db.transaction() as session:
         session.execute(
             insert_for(session, CustomerMetafieldSync)

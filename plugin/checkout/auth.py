@@ -1,7 +1,7 @@
 """Who is calling the widget API: a checkout or customer-account extension's session token.
 
 ``shopifyapp`` verifies it (HS256 with the app secret, ``aud`` = API key, ``exp``/``nbf`` with
-10 s leeway, secret rotation). On top of that, here: the token must expire (``exp`` present),
+10 s leeway, secret rotation). On top of that, here: the token must carry ``exp`` and ``nbf``,
 name a valid ``*.myshopify.com`` shop in ``dest``, and not be an admin (App Bridge) token; the
 customer is **only** the token's ``sub`` (``gid://shopify/Customer/<id>``), absent for a guest.
 """
@@ -51,7 +51,8 @@ def shopper() -> Shopper:
     if not result.ok or result.id_token is None:
         abort(unauthorized())
     claims = result.id_token.claims
-    if "exp" not in claims or is_admin_session(claims):
+    # shopifyapp checks exp/nbf only when present: a token without them would never expire.
+    if "exp" not in claims or "nbf" not in claims or is_admin_session(claims):
         abort(unauthorized())
     try:
         domain = shop_domain_from_dest(str(claims.get("dest", ""))).lower()

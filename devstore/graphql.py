@@ -1,7 +1,9 @@
 """Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
 
 This is not a GraphQL engine. An operation is recognised by its first root field
-(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``); arguments are read from
+(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``; the reward calls
+``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit`` and ``codeDiscountNodeByCode``
+are answered by ``graphql_rewards``); arguments are read from
 ``variables`` (or from string literals in the query); the response always has the full documented
 shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
 inside ``customer`` are honoured.

@@ -13,6 +13,8 @@
   var root = document.getElementById("kanta-widget");
   if (!root) return;
   var api = root.dataset.api.replace(/\/$/, "") + "/api/checkout/";
+  // What the last redemption gave, kept across the refresh of the balance that follows it.
+  var lastReward = "";
 
   function token() {
     return fetch(root.dataset.tokenUrl, { credentials: "same-origin" })
@@ -83,13 +85,13 @@
       if (!r.ok) { message.textContent = r.body.error || "The reward could not be issued."; return; }
       var b = r.body;
       if (b.kind === "discount_code") {
-        message.textContent = "Your code " + b.code + " (" + b.amount + " " + b.currency + ") is applied.";
+        lastReward = "Your code " + b.code + " (" + b.amount + " " + b.currency + " off) is applied.";
         var input = document.getElementById(root.dataset.codeInput || "");
         if (input) input.value = b.code;
       } else {
-        message.textContent = b.amount + " " + b.currency + " of store credit added to your account.";
+        lastReward = b.amount + " " + b.currency + " of store credit added to your account.";
       }
-      setTimeout(load, 50);
+      load();
     });
   }
 
@@ -109,7 +111,7 @@
     var next = data.next_tier
       ? el("p", { class: "kanta-next", text: data.next_tier.points_needed + " points to " + data.next_tier.name })
       : null;
-    var message = el("p", { class: "kanta-message", role: "status" });
+    var message = el("p", { class: "kanta-message", role: "status", text: lastReward });
     var rewards = el("ul", { class: "kanta-rewards" }, data.rewards.map(function (r) {
       return el("li", {}, [
         document.createTextNode(r.title + " — " + r.points_cost + " points "),

@@ -10,8 +10,9 @@ rates.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,6 @@ from ..db import READ_ONLY
 from ..loyalty.points import award_points
 from ..loyalty.preferences import PreferredCheckoutChoices
 from ..loyalty.program import ProgramSettings, Tier
-from ..models import UTCDateTime
 from ..runtime import Kanta
 from .cache import TTLCache
 
@@ -165,21 +165,23 @@ class LoyaltyReader:
         self.customers.drop((shop_id, shopify_customer_id))
 
 
-_TIME = UTCDateTime()
-
-
 def _json(raw: Any) -> dict[str, Any]:
-    import json
-
+    # JSON columns come back parsed on PostgreSQL, as text on SQLite (through text()).
     parsed = json.loads(raw) if isinstance(raw, str | bytes) else {}
     return parsed if isinstance(parsed, dict) else {}
 
 
+def _aware_utc(value: Any) -> datetime | None:
+    """A timestamp read through ``text()``: aware on PostgreSQL; naive UTC text on SQLite (the
+    models' ``UTCDateTime`` stores it so)."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 def _describe(entry: Any) -> dict[str, Any]:
-    at = entry.created_at
-    if isinstance(at, str):  # SQLite through a text() statement: naive UTC text
-        at = datetime.fromisoformat(at)
-    moment = _TIME.process_result_value(at, None)  # type: ignore[arg-type]
+    moment = _aware_utc(entry.created_at)
     points = int(entry.points) or int(entry.pending_points)
     description = DESCRIPTIONS.get(entry.kind, "Points changed")
     if entry.kind == "order_award" and int(entry.points) == 0 and int(entry.pending_points):

@@ -88,3 +88,23 @@ def test_a_returning_shopper_finds_her_usual_payment_and_delivery_first(
     expect(back.locator("#function-operations")).to_contain_text("paymentMethodMove")
     back.screenshot(path=str(ARTIFACTS / "checkout-returning-shopper.png"), full_page=True)
     context.close()
+
+
+def test_a_member_redeems_points_for_a_code_that_checkout_applies(demo: str, page: Page) -> None:
+    page.goto(f"{demo}/devstore/checkout")
+    page.select_option("#cart-customer select", label="Grace Hopper")
+    page.get_by_role("button", name="Join with one tick").click()
+    expect(page.get_by_test_id("balance")).to_have_text("100 points")
+    page.get_by_label("Quantity of Cast Iron Teapot").fill("7")  # 7 × 64.00 → 448 points
+    order(page, "Credit card", "Standard")
+    wait_for_metafield(page, '"points":548')
+
+    page.get_by_role("listitem").filter(has_text="5.00 off").get_by_role("button").click()
+    expect(page.locator(".kanta-message")).to_contain_text("is applied")
+    code = page.locator("#discount-code").input_value()
+    assert code.startswith("KANTA-")
+    expect(page.get_by_test_id("balance")).to_have_text("48 points")
+    page.screenshot(path=str(ARTIFACTS / "checkout-redeemed-code.png"), full_page=True)
+
+    order(page, "Credit card", "Standard")  # one teapot, the code applied
+    expect(page.get_by_text("placed: 68.62 USD")).to_be_visible()  # (64.00 − 5.00) × 1.08 + 4.90

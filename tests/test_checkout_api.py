@@ -488,3 +488,17 @@ def test_the_metafield_sync_backs_off_when_throttled(stack: CheckoutStack) -> No
     assert len(stack.waits) == 2
     assert all(w > 0 for w in stack.waits)
     assert stack.metafield(ada)["member"] is True  # type: ignore[index]
+
+
+def test_a_redeemed_free_shipping_code_makes_the_next_orders_shipping_free(
+    stack: CheckoutStack,
+) -> None:
+    ada = stack.shopper_id()
+    stack.join(ada)
+    reward = stack.add_reward("free_shipping", "0", cost=100)
+    code = stack.redeem(ada, reward).get_json()["code"]
+
+    order = stack.order(ada, "PayPal", "Express", discount_code=code)
+
+    assert Decimal(order["total_shipping_price_set"]["shop_money"]["amount"]) == Decimal("0.00")
+    assert stack.store.discount_by_code(SHOP, code)["used"] == 1  # type: ignore[index]

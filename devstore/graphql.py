@@ -1,7 +1,7 @@
 """Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
 
 This is not a GraphQL engine. An operation is recognised by its first root field
-(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``; the reward calls
+(``metafieldsSet``, ``customer``, ``shop``; the reward calls ``discountCodeBasicCreate``,
 ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit`` and ``codeDiscountNodeByCode``
 are answered by ``graphql_rewards``); arguments are read from
 ``variables`` (or from string literals in the query); the response always has the full documented
@@ -126,105 +126,6 @@ def resolve_namespace(store: DevStore, namespace: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------ resolvers
-
-
-def _discount_code_basic_create(
-    store: DevStore, shop: str, raw: Any, forced_user_error: bool
-) -> JSON:
-    def fail(errors: list[JSON]) -> JSON:
-        return {"codeDiscountNode": None, "userErrors": errors}
-
-    if forced_user_error:
-        return fail(
-            [
-                {
-                    "field": ["basicCodeDiscount"],
-                    "code": "INTERNAL_ERROR",
-                    "message": "Simulated failure (DevStore.graphql_fail_next)",
-                }
-            ]
-        )
-    data: JSON = raw if isinstance(raw, dict) else {}
-    errors: list[JSON] = []
-    for name, label in (("title", "Title"), ("code", "Code")):
-        if not str(data.get(name) or "").strip():
-            errors.append(
-                {
-                    "field": ["basicCodeDiscount", name],
-                    "code": "BLANK",
-                    "message": f"{label} can't be blank",
-                }
-            )
-    gets = data.get("customerGets")
-    amount: str | None = None
-    percentage: str | None = None
-    if not isinstance(gets, dict) or not isinstance(gets.get("value"), dict):
-        errors.append(
-            {
-                "field": ["basicCodeDiscount", "customerGets"],
-                "code": "BLANK",
-                "message": "Customer gets can't be blank",
-            }
-        )
-    else:
-        value = gets["value"]
-        try:
-            if isinstance(value.get("discountAmount"), dict):
-                amount = str(Decimal(str(value["discountAmount"]["amount"])))
-                if Decimal(amount) <= 0:
-                    raise InvalidOperation
-            elif value.get("percentage") is not None:
-                percentage = str(Decimal(str(value["percentage"])))
-                if not 0 < Decimal(percentage) <= 1:
-                    raise InvalidOperation
-            else:
-                raise InvalidOperation
-        except (InvalidOperation, KeyError, TypeError, ValueError):
-            errors.append(
-                {
-                    "field": ["basicCodeDiscount", "customerGets", "value"],
-                    "code": "INVALID",
-                    "message": "Value is invalid",
-                }
-            )
-    if errors:
-        return fail(errors)
-    selection = data.get("context") or data.get("customerSelection") or {}
-    added = (selection.get("customers") or {}).get("add") or []
-    customer_ids = [cid for cid in (_gid_id(g, "Customer") for g in added) if cid is not None]
-    stored, errors = store.create_code_discount(
-        shop,
-        {
-            "code": str(data["code"]).strip(),
-            "title": str(data["title"]),
-            "amount": amount,
-            "percentage": percentage,
-            "usage_limit": data.get("usageLimit"),
-            "customer_ids": customer_ids,
-            "starts_at": data.get("startsAt"),
-            "ends_at": data.get("endsAt"),
-            "applies_once_per_customer": bool(data.get("appliesOncePerCustomer")),
-            "input": data,
-        },
-    )
-    if stored is None:
-        return fail(errors)
-    return {
-        "codeDiscountNode": {
-            "id": f"gid://shopify/DiscountCodeNode/{stored['id']}",
-            "codeDiscount": {
-                "__typename": "DiscountCodeBasic",
-                "title": stored["title"],
-                "status": "ACTIVE",
-                "startsAt": stored["starts_at"] or stored["created_at"],
-                "endsAt": stored["ends_at"],
-                "usageLimit": stored["usage_limit"],
-                "appliesOncePerCustomer": stored["applies_once_per_customer"],
-                "codes": {"nodes": [{"code": stored["code"]}]},
-            },
-        },
-        "userErrors": [],
-    }
 
 
 def _value_problem(kind: str, value: str) -> str | None:
@@ -462,7 +363,7 @@ def handle_graphql(
     data: Any
     if is_mutation and operation.field == "discountCodeBasicCreate":
         raw = _argument(query, "discountCodeBasicCreate", "basicCodeDiscount", variables)
-        data = _discount_code_basic_create(store, shop_domain, raw, forced_user_error)
+        data = rewards.discount_code_basic_create(store, shop_domain, raw, forced_user_error)
     elif is_mutation and operation.field == "discountCodeFreeShippingCreate":
         raw = _argument(
             query, "discountCodeFreeShippingCreate", "freeShippingCodeDiscount", variables

@@ -1,5 +1,6 @@
-"""Answers to the reward calls: ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``,
-``codeDiscountNodeByCode``, and the ``storeCreditAccounts`` of the ``customer`` query.
+"""Answers to the reward calls: ``discountCodeBasicCreate``, ``discountCodeFreeShippingCreate``,
+``storeCreditAccountCredit``, ``codeDiscountNodeByCode``, and the ``storeCreditAccounts`` of the
+``customer`` query.
 
 Shapes follow the Admin GraphQL reference (``../shared/reference/platform-2026-12.md`` §1(d)):
 a code discount's ``context`` names who may use it; store credit is per customer and currency,
@@ -31,6 +32,105 @@ def _code_discount_payload(stored: JSON, typename: str) -> JSON:
             "id": f"gid://shopify/DiscountCodeNode/{stored['id']}",
             "codeDiscount": {
                 "__typename": typename,
+                "title": stored["title"],
+                "status": "ACTIVE",
+                "startsAt": stored["starts_at"] or stored["created_at"],
+                "endsAt": stored["ends_at"],
+                "usageLimit": stored["usage_limit"],
+                "appliesOncePerCustomer": stored["applies_once_per_customer"],
+                "codes": {"nodes": [{"code": stored["code"]}]},
+            },
+        },
+        "userErrors": [],
+    }
+
+
+def discount_code_basic_create(
+    store: DevStore, shop: str, raw: Any, forced_user_error: bool
+) -> JSON:
+    def fail(errors: list[JSON]) -> JSON:
+        return {"codeDiscountNode": None, "userErrors": errors}
+
+    if forced_user_error:
+        return fail(
+            [
+                {
+                    "field": ["basicCodeDiscount"],
+                    "code": "INTERNAL_ERROR",
+                    "message": "Simulated failure (DevStore.graphql_fail_next)",
+                }
+            ]
+        )
+    data: JSON = raw if isinstance(raw, dict) else {}
+    errors: list[JSON] = []
+    for name, label in (("title", "Title"), ("code", "Code")):
+        if not str(data.get(name) or "").strip():
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", name],
+                    "code": "BLANK",
+                    "message": f"{label} can't be blank",
+                }
+            )
+    gets = data.get("customerGets")
+    amount: str | None = None
+    percentage: str | None = None
+    if not isinstance(gets, dict) or not isinstance(gets.get("value"), dict):
+        errors.append(
+            {
+                "field": ["basicCodeDiscount", "customerGets"],
+                "code": "BLANK",
+                "message": "Customer gets can't be blank",
+            }
+        )
+    else:
+        value = gets["value"]
+        try:
+            if isinstance(value.get("discountAmount"), dict):
+                amount = str(Decimal(str(value["discountAmount"]["amount"])))
+                if Decimal(amount) <= 0:
+                    raise InvalidOperation
+            elif value.get("percentage") is not None:
+                percentage = str(Decimal(str(value["percentage"])))
+                if not 0 < Decimal(percentage) <= 1:
+                    raise InvalidOperation
+            else:
+                raise InvalidOperation
+        except (InvalidOperation, KeyError, TypeError, ValueError):
+            errors.append(
+                {
+                    "field": ["basicCodeDiscount", "customerGets", "value"],
+                    "code": "INVALID",
+                    "message": "Value is invalid",
+                }
+            )
+    if errors:
+        return fail(errors)
+    selection = data.get("context") or data.get("customerSelection") or {}
+    added = (selection.get("customers") or {}).get("add") or []
+    customer_ids = [cid for cid in (_gid_id(g, "Customer") for g in added) if cid is not None]
+    stored, errors = store.create_code_discount(
+        shop,
+        {
+            "code": str(data["code"]).strip(),
+            "title": str(data["title"]),
+            "amount": amount,
+            "percentage": percentage,
+            "usage_limit": data.get("usageLimit"),
+            "customer_ids": customer_ids,
+            "starts_at": data.get("startsAt"),
+            "ends_at": data.get("endsAt"),
+            "applies_once_per_customer": bool(data.get("appliesOncePerCustomer")),
+            "input": data,
+        },
+    )
+    if stored is None:
+        return fail(errors)
+    return {
+        "codeDiscountNode": {
+            "id": f"gid://shopify/DiscountCodeNode/{stored['id']}",
+            "codeDiscount": {
+                "__typename": "DiscountCodeBasic",
                 "title": stored["title"],
                 "status": "ACTIVE",
                 "startsAt": stored["starts_at"] or stored["created_at"],

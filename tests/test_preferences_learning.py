@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plugin.loyalty.payment_names import checkout_name_for_gateway
 from plugin.loyalty.preferences import (
@@ -117,3 +119,31 @@ def test_a_choice_is_a_printable_name_or_null() -> None:
     for bad in ("", "  ", 3, "x" * 256, "Pay\x00Pal"):
         with pytest.raises(ValueError, match="payment_method"):
             clean_choice(bad, "payment_method")
+
+
+GATEWAYS = st.sampled_from(["paypal", "shopify_payments", "Bank Deposit", "shop_cash", "gift_card"])
+DELIVERIES = st.sampled_from(
+    [("Standard", "shipping"), ("Express", "shipping"), ("Pickup", "pickup"), (None, "pos")]
+)
+
+
+@given(st.lists(st.tuples(GATEWAYS, DELIVERIES), max_size=12))
+def test_the_learned_payment_is_a_most_frequent_vote_of_the_last_five(
+    orders: list[tuple[str, tuple[str | None, str]]],
+) -> None:
+    history = [paid(gateway, title, kind) for gateway, (title, kind) in orders]
+    learned = learn_choices(history)
+    votes = [
+        name
+        for name in (checkout_name_for_gateway(o.payment_gateway) for o in history[:5])
+        if name is not None
+    ]
+    if not votes:
+        assert learned.payment is None
+        return
+    assert learned.payment is not None
+    counts = {name: votes.count(name) for name in votes}
+    assert counts[learned.payment.value] == max(counts.values())
+    # Among the tied, the one seen most recently (votes are newest first).
+    tied = [name for name in votes if counts[name] == max(counts.values())]
+    assert learned.payment.value == tied[0]

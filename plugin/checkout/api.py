@@ -91,14 +91,14 @@ def _subtotal() -> Decimal | None:
         value = Decimal(raw)
     except InvalidOperation:
         abort(_error(400, "subtotal must be a decimal amount such as 42.50"))
-    if not value.is_finite() or value < 0 or value > MAX_SUBTOTAL or value.as_tuple().exponent < -2:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent
+    cents_or_coarser = isinstance(exponent, int) and exponent >= -2  # NaN/Infinity: a letter
+    if not cents_or_coarser or not 0 <= value <= MAX_SUBTOTAL:
         abort(_error(400, "subtotal must be an amount from 0 with at most 2 decimals"))
     return value
 
 
-def _answer_for(
-    k: Kanta, caller: Shopper, shop: ShopView, subtotal: Decimal | None
-) -> dict[str, Any]:
+def _answer_for(caller: Shopper, shop: ShopView, subtotal: Decimal | None) -> dict[str, Any]:
     if caller.customer_id is None:
         return loyalty_object(shop, UNKNOWN_CUSTOMER, subtotal, guest=True)
     customer = reader().customer(shop, caller.customer_id)
@@ -109,7 +109,7 @@ def _answer_for(
 def loyalty() -> Response:
     caller = shopper()
     shop = _installed_shop(caller)
-    return jsonify(_answer_for(kanta(), caller, shop, _subtotal()))
+    return jsonify(_answer_for(caller, shop, _subtotal()))
 
 
 def _after_write(k: Kanta, shop: ShopView, caller: Shopper, customer_pk: int) -> None:
@@ -143,7 +143,7 @@ def join() -> Response:
         )
         customer_pk = customer.id
     _after_write(k, shop, caller, customer_pk)
-    return jsonify(_answer_for(k, caller, shop, _subtotal()))
+    return jsonify(_answer_for(caller, shop, _subtotal()))
 
 
 @bp.post("/redeem")
@@ -207,7 +207,7 @@ def preferences() -> Response:
             customer.consent_updated_at = now
         customer_pk = customer.id
     _after_write(k, shop, caller, customer_pk)
-    return jsonify(_answer_for(k, caller, shop, _subtotal()))
+    return jsonify(_answer_for(caller, shop, _subtotal()))
 
 
 def _set_chosen(

@@ -502,3 +502,26 @@ def test_a_redeemed_free_shipping_code_makes_the_next_orders_shipping_free(
 
     assert Decimal(order["total_shipping_price_set"]["shop_money"]["amount"]) == Decimal("0.00")
     assert stack.store.discount_by_code(SHOP, code)["used"] == 1  # type: ignore[index]
+
+
+def test_a_replay_answers_the_reward_even_after_the_merchant_retired_it(
+    stack: CheckoutStack,
+) -> None:
+    from plugin.models import Reward
+
+    ada = stack.shopper_id()
+    stack.join(ada)
+    stack.give_points(ada, 400)
+    reward_id = stack.reward_id("fixed_amount")
+    first = stack.redeem(ada, reward_id, "replay-after-retire")
+    with stack.kanta.db.transaction() as session:
+        reward = session.get(Reward, reward_id)
+        assert reward is not None
+        reward.active = False
+
+    replay = stack.redeem(ada, reward_id, "replay-after-retire")
+    fresh = stack.redeem(ada, reward_id)
+
+    assert replay.status_code == 200
+    assert replay.get_json()["code"] == first.get_json()["code"]
+    assert fresh.status_code == 404

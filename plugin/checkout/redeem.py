@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from .. import ledger
 from ..install import ReauthorizationRequired, access_token_for
-from ..loyalty.rewards import CODE_KINDS, RewardOffer, new_discount_code
+from ..loyalty.rewards import CODE_KINDS, REWARD_KINDS, RewardOffer, new_discount_code
 from ..models import Customer, Redemption, Reward, Shop
 from ..runtime import Kanta
 from ..shopify.gateway import ShopifyError
@@ -84,11 +84,19 @@ def redeem_reward(
         ).one_or_none()
         if customer is None or not customer.is_member:
             return _fail(403, "join the program to redeem points")
+        earlier = ledger.redemption_by_key(session, shop, key)
+        if earlier is not None:
+            # A replay answers what the first request got, even if the reward changed since.
+            if (earlier.customer_id, earlier.reward_id) != (customer.id, reward_id):
+                return _fail(422, "this Idempotency-Key was already used for another redemption")
+            return _settled_answer(earlier, customer.points_balance)
         reward = session.scalars(
             select(Reward).where(Reward.shop_id == shop.id, Reward.id == reward_id)
         ).one_or_none()
         if reward is None or not reward.active:
             return _fail(404, "no such reward")
+        if reward.reward_type not in REWARD_KINDS:
+            return _fail(422, "this reward cannot be redeemed (unknown kind)")
         offer = RewardOffer(
             reward.id, reward.title, reward.reward_type, reward.points_cost, reward.value
         )

@@ -133,6 +133,27 @@ class AdminApiState(StoreState):
             accounts = self._shop(shop_domain).get("store_credit_accounts", [])
             return copy.deepcopy([a for a in accounts if a["customer_id"] == customer_id])
 
+    def customizations(self, shop_domain: str | None, kind: str) -> list[JSON]:
+        """The shop's payment or delivery customizations (the app Functions it runs)."""
+        with self._locked():
+            found = self._shop(shop_domain).get("customizations", [])
+            return copy.deepcopy([c for c in found if c["kind"] == kind])
+
+    def add_customization(
+        self, shop_domain: str, kind: str, function_handle: str, title: str, enabled: bool
+    ) -> JSON:
+        with self._locked():
+            stored = {
+                "id": self._next_id(),
+                "kind": kind,
+                "function_handle": function_handle,
+                "title": title,
+                "enabled": enabled,
+            }
+            self._shop(shop_domain).setdefault("customizations", []).append(stored)
+            self._save()
+            return copy.deepcopy(stored)
+
     def discounts(self, shop_domain: str | None = None) -> list[JSON]:
         with self._locked():
             return copy.deepcopy(self._shop(shop_domain)["discounts"])

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore import graphql_customizations as customizations
 from devstore import graphql_rewards as rewards
 from devstore.store import DevStore, ThrottleStatus
 
@@ -30,7 +31,12 @@ __all__ = ["GraphQLResponse", "handle_graphql"]
 JSON = dict[str, Any]
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MUTATION_COST = 10
-QUERY_COSTS = {"customer": 2, "shop": 2, "codeDiscountNodeByCode": 1}
+QUERY_COSTS = {
+    "customer": 2,
+    "shop": 2,
+    "codeDiscountNodeByCode": 1,
+    "paymentCustomizations": 2,
+}
 MAX_METAFIELDS = 25
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 _COMMENT_RE = re.compile(r"#[^\n]*")
@@ -380,6 +386,26 @@ def handle_graphql(
     elif not is_mutation and operation.field == "codeDiscountNodeByCode":
         code = _argument(query, "codeDiscountNodeByCode", "code", variables)
         data = rewards.code_discount_node_by_code(store, shop_domain, code)
+    elif is_mutation and operation.field in (
+        "paymentCustomizationCreate",
+        "deliveryCustomizationCreate",
+    ):
+        kind = "payment" if operation.field.startswith("payment") else "delivery"
+        arg = f"{kind}Customization"
+        raw = _argument(query, operation.field, arg, variables)
+        data = customizations.customization_create(store, shop_domain, kind, raw, forced_user_error)
+    elif not is_mutation and operation.field in ("paymentCustomizations", "deliveryCustomizations"):
+        # Both lists, whichever comes first in the query: answered together under their names.
+        payload = {
+            "paymentCustomizations": customizations.customizations(store, shop_domain, "payment"),
+            "deliveryCustomizations": customizations.customizations(store, shop_domain, "delivery"),
+        }
+        outcome = "ok"
+        return answer(
+            200,
+            {"data": payload, "extensions": _cost(requested, requested, status)},
+            outcome,
+        )
     elif is_mutation and operation.field == "metafieldsSet":
         raw = _argument(query, "metafieldsSet", "metafields", variables)
         data = _metafields_set(store, shop_domain, raw, forced_user_error)

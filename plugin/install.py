@@ -99,10 +99,20 @@ def install_from_id_token(kanta: Kanta, id_token: IdTokenDetails | dict[str, Any
         token = grant.access_token
     log.info("installed %s by token exchange (scopes %s)", domain, grant.scope)
     _fill_shop_details(kanta, shop.id, domain, token)
+    _activate_checkout_functions(kanta, shop.id)
     with kanta.db.read() as session:
         installed = session.get(Shop, shop.id)
         assert installed is not None
         return installed
+
+
+def _activate_checkout_functions(kanta: Kanta, shop_id: int) -> None:
+    """After the install committed: turn the app's checkout Functions on (a job; idempotent, so
+    each install or reinstall may ask). A failure here must not fail the install."""
+    try:
+        kanta.jobs.enqueue("activate_checkout_functions", shop_id=shop_id)
+    except Exception:  # logged; the next install or app load asks again
+        log.exception("could not turn the checkout Functions on for shop %s", shop_id)
 
 
 def install_custom_app(kanta: Kanta, domain: str, access_token: str, scopes: str = "") -> str:

@@ -176,3 +176,19 @@ def test_redemption_rows_snapshot_the_reward(make_app: Callable[..., Flask], clo
         "5.00",
         "USD",
     )
+
+
+def test_installing_turns_both_checkout_functions_on_once(
+    make_app: Callable[..., Flask], clock: Clock
+) -> None:
+    stack = CheckoutStack(make_app, clock)  # installed through the app's first load
+    with stack.kanta.db.read() as session:
+        shop_id = session.scalars(select(Shop.id).where(Shop.domain == SHOP)).one()
+
+    again = JOBS["activate_checkout_functions"](stack.kanta, shop_id=shop_id)
+
+    assert again == []  # both exist: nothing created twice
+    [payment] = stack.store.customizations(SHOP, "payment")
+    [delivery] = stack.store.customizations(SHOP, "delivery")
+    assert (payment["function_handle"], payment["enabled"]) == ("kanta-preferred-payment", True)
+    assert (delivery["function_handle"], delivery["enabled"]) == ("kanta-preferred-delivery", True)

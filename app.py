@@ -96,11 +96,13 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 def register_blueprints(app: Flask) -> None:
     from plugin.admin.api import bp as admin_api
     from plugin.admin.home import bp as app_home
+    from plugin.checkout import bp as checkout_api
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
     app.register_blueprint(app_home)
     app.register_blueprint(admin_api)
+    app.register_blueprint(checkout_api)
 
 
 def register_errorhandlers(app: Flask) -> None:

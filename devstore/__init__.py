@@ -11,16 +11,20 @@ What is simulated (sections of ``/work/shared/reference/shopify-platform.md``):
   ``app/uninstalled`` revoking every token (§3.5) — `webhooks`, `store`;
 - REST-shaped Order / Refund / Shop payloads with money sets, 64-bit ids, refund-line numbers
   (§4) — `payloads`;
-- the Admin GraphQL calls Kanta makes — ``discountCodeBasicCreate``, ``metafieldsSet`` (with
-  ``$app:`` namespaces and ``compareDigest``), ``customer``, ``shop`` — with the cost-based leaky
-  bucket and ``THROTTLED`` errors (§5) — `graphql`;
-- a storefront, an order desk and a stand-in admin embedding the app (`web`).
+- the Admin GraphQL calls Kanta makes — ``discountCodeBasicCreate``,
+  ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``, ``codeDiscountNodeByCode``,
+  ``metafieldsSet`` (with ``$app:`` namespaces and ``compareDigest``), ``customer`` (with its
+  store-credit accounts), ``shop`` — with the cost-based leaky bucket, ``THROTTLED`` errors and
+  forced failures including a lost answer (§5) — `graphql`, `graphql_rewards`;
+- a storefront, an order desk, a checkout page running the app's Functions with Node
+  (`checkout_functions`) and a stand-in admin embedding the app (`web`).
 
 What is not: the authorization-code grant, webhook subscription management APIs (Kanta's
 subscriptions are fixed, §3.6), API version fall-forward (§3.7), REST Admin API, checkout UI
-extensions and Functions themselves (§6), subscription deletion after sustained failure, real
-GraphQL parsing or selection sets (answers always carry the full documented shape), and the 48 h
-delay of ``shop/redact`` (sent on demand instead).
+extensions themselves (the checkout page shows the app's widget script instead; §6),
+subscription deletion after sustained failure, real GraphQL parsing or selection sets (answers
+always carry the full documented shape), and the 48 h delay of ``shop/redact`` (sent on demand
+instead).
 """
 
 from devstore.graphql import GraphQLResponse, handle_graphql

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 DEFAULT_SCOPES = (
     "read_customers,write_customers,read_orders,write_discounts,"
+    "write_store_credit_account_transactions,"
     "read_payment_customizations,write_payment_customizations,"
     "read_delivery_customizations,write_delivery_customizations"
 )

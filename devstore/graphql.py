@@ -1,7 +1,9 @@
 """Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
 
 This is not a GraphQL engine. An operation is recognised by its first root field
-(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``); arguments are read from
+(``metafieldsSet``, ``customer``, ``shop``; the reward calls ``discountCodeBasicCreate``,
+``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit`` and ``codeDiscountNodeByCode``
+are answered by ``graphql_rewards``); arguments are read from
 ``variables`` (or from string literals in the query); the response always has the full documented
 shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
 inside ``customer`` are honoured.
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore import graphql_customizations as customizations
+from devstore import graphql_rewards as rewards
 from devstore.store import DevStore, ThrottleStatus
 
 __all__ = ["GraphQLResponse", "handle_graphql"]
@@ -27,7 +31,12 @@ __all__ = ["GraphQLResponse", "handle_graphql"]
 JSON = dict[str, Any]
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MUTATION_COST = 10
-QUERY_COSTS = {"customer": 2, "shop": 2}
+QUERY_COSTS = {
+    "customer": 2,
+    "shop": 2,
+    "codeDiscountNodeByCode": 1,
+    "paymentCustomizations": 2,
+}
 MAX_METAFIELDS = 25
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 _COMMENT_RE = re.compile(r"#[^\n]*")
@@ -123,105 +132,6 @@ def resolve_namespace(store: DevStore, namespace: str | None) -> str:
 
 
 # ------------------------------------------------------------------------------ resolvers
-
-
-def _discount_code_basic_create(
-    store: DevStore, shop: str, raw: Any, forced_user_error: bool
-) -> JSON:
-    def fail(errors: list[JSON]) -> JSON:
-        return {"codeDiscountNode": None, "userErrors": errors}
-
-    if forced_user_error:
-        return fail(
-            [
-                {
-                    "field": ["basicCodeDiscount"],
-                    "code": "INTERNAL_ERROR",
-                    "message": "Simulated failure (DevStore.graphql_fail_next)",
-                }
-            ]
-        )
-    data: JSON = raw if isinstance(raw, dict) else {}
-    errors: list[JSON] = []
-    for name, label in (("title", "Title"), ("code", "Code")):
-        if not str(data.get(name) or "").strip():
-            errors.append(
-                {
-                    "field": ["basicCodeDiscount", name],
-                    "code": "BLANK",
-                    "message": f"{label} can't be blank",
-                }
-            )
-    gets = data.get("customerGets")
-    amount: str | None = None
-    percentage: str | None = None
-    if not isinstance(gets, dict) or not isinstance(gets.get("value"), dict):
-        errors.append(
-            {
-                "field": ["basicCodeDiscount", "customerGets"],
-                "code": "BLANK",
-                "message": "Customer gets can't be blank",
-            }
-        )
-    else:
-        value = gets["value"]
-        try:
-            if isinstance(value.get("discountAmount"), dict):
-                amount = str(Decimal(str(value["discountAmount"]["amount"])))
-                if Decimal(amount) <= 0:
-                    raise InvalidOperation
-            elif value.get("percentage") is not None:
-                percentage = str(Decimal(str(value["percentage"])))
-                if not 0 < Decimal(percentage) <= 1:
-                    raise InvalidOperation
-            else:
-                raise InvalidOperation
-        except (InvalidOperation, KeyError, TypeError, ValueError):
-            errors.append(
-                {
-                    "field": ["basicCodeDiscount", "customerGets", "value"],
-                    "code": "INVALID",
-                    "message": "Value is invalid",
-                }
-            )
-    if errors:
-        return fail(errors)
-    selection = data.get("context") or data.get("customerSelection") or {}
-    added = (selection.get("customers") or {}).get("add") or []
-    customer_ids = [cid for cid in (_gid_id(g, "Customer") for g in added) if cid is not None]
-    stored, errors = store.create_code_discount(
-        shop,
-        {
-            "code": str(data["code"]).strip(),
-            "title": str(data["title"]),
-            "amount": amount,
-            "percentage": percentage,
-            "usage_limit": data.get("usageLimit"),
-            "customer_ids": customer_ids,
-            "starts_at": data.get("startsAt"),
-            "ends_at": data.get("endsAt"),
-            "applies_once_per_customer": bool(data.get("appliesOncePerCustomer")),
-            "input": data,
-        },
-    )
-    if stored is None:
-        return fail(errors)
-    return {
-        "codeDiscountNode": {
-            "id": f"gid://shopify/DiscountCodeNode/{stored['id']}",
-            "codeDiscount": {
-                "__typename": "DiscountCodeBasic",
-                "title": stored["title"],
-                "status": "ACTIVE",
-                "startsAt": stored["starts_at"] or stored["created_at"],
-                "endsAt": stored["ends_at"],
-                "usageLimit": stored["usage_limit"],
-                "appliesOncePerCustomer": stored["applies_once_per_customer"],
-                "codes": {"nodes": [{"code": stored["code"]}]},
-            },
-        },
-        "userErrors": [],
-    }
 
 
 def _value_problem(kind: str, value: str) -> str | None:
@@ -362,6 +272,7 @@ def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON |
         "numberOfOrders": str(count),  # UnsignedInt64 is serialised as a string
         "amountSpent": {"amount": spent, "currencyCode": currency},
         "metafield": None,
+        "storeCreditAccounts": rewards.store_credit_accounts(store, shop, customer_id),
     }
     for alias, args in _METAFIELD_RE.findall(query):
         namespace = _argument(f"metafield({args})", "metafield", "namespace", variables)
@@ -458,7 +369,43 @@ def handle_graphql(
     data: Any
     if is_mutation and operation.field == "discountCodeBasicCreate":
         raw = _argument(query, "discountCodeBasicCreate", "basicCodeDiscount", variables)
-        data = _discount_code_basic_create(store, shop_domain, raw, forced_user_error)
+        data = rewards.discount_code_basic_create(store, shop_domain, raw, forced_user_error)
+    elif is_mutation and operation.field == "discountCodeFreeShippingCreate":
+        raw = _argument(
+            query, "discountCodeFreeShippingCreate", "freeShippingCodeDiscount", variables
+        )
+        data = rewards.discount_code_free_shipping_create(
+            store, shop_domain, raw, forced_user_error
+        )
+    elif is_mutation and operation.field == "storeCreditAccountCredit":
+        owner = _argument(query, "storeCreditAccountCredit", "id", variables)
+        credit = _argument(query, "storeCreditAccountCredit", "creditInput", variables)
+        data = rewards.store_credit_account_credit(
+            store, shop_domain, owner, credit, forced_user_error
+        )
+    elif not is_mutation and operation.field == "codeDiscountNodeByCode":
+        code = _argument(query, "codeDiscountNodeByCode", "code", variables)
+        data = rewards.code_discount_node_by_code(store, shop_domain, code)
+    elif is_mutation and operation.field in (
+        "paymentCustomizationCreate",
+        "deliveryCustomizationCreate",
+    ):
+        kind = "payment" if operation.field.startswith("payment") else "delivery"
+        arg = f"{kind}Customization"
+        raw = _argument(query, operation.field, arg, variables)
+        data = customizations.customization_create(store, shop_domain, kind, raw, forced_user_error)
+    elif not is_mutation and operation.field in ("paymentCustomizations", "deliveryCustomizations"):
+        # Both lists, whichever comes first in the query: answered together under their names.
+        payload = {
+            "paymentCustomizations": customizations.customizations(store, shop_domain, "payment"),
+            "deliveryCustomizations": customizations.customizations(store, shop_domain, "delivery"),
+        }
+        outcome = "ok"
+        return answer(
+            200,
+            {"data": payload, "extensions": _cost(requested, requested, status)},
+            outcome,
+        )
     elif is_mutation and operation.field == "metafieldsSet":
         raw = _argument(query, "metafieldsSet", "metafields", variables)
         data = _metafields_set(store, shop_domain, raw, forced_user_error)
@@ -483,6 +430,9 @@ def handle_graphql(
             "undefined_field",
         )
     outcome = "user_errors" if isinstance(data, dict) and data.get("userErrors") else "ok"
+    if forced == "lost_response":
+        # The call ran; its answer never arrives (a gateway timeout, as the caller sees it).
+        return answer(502, {"errors": "Bad gateway (simulated lost response)"}, "lost_response")
     return answer(
         200,
         {"data": {operation.response_key: data}, "extensions": _cost(requested, requested, status)},

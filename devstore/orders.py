@@ -48,10 +48,18 @@ class OrderDesk(StoreState):
             if allowed and customer_id not in allowed:
                 raise ValueError(f"discount code {code} is not valid for this customer")
             discount["used"] += 1
+            if discount.get("free_shipping"):
+                return Decimal(0)  # nothing off the merchandise: the shipping is free instead
             if discount["percentage"] is not None:
                 return merchandise * Decimal(discount["percentage"])
             return min(Decimal(discount["amount"]), merchandise)
         raise ValueError(f"unknown discount code {code}")
+
+    @staticmethod
+    def _free_shipping(shop: JSON, code: str | None) -> bool:
+        return code is not None and any(
+            d.get("free_shipping") and d["code"].lower() == code.lower() for d in shop["discounts"]
+        )
 
     def place_order(
         self,
@@ -145,7 +153,9 @@ class OrderDesk(StoreState):
                 exchange_rate=rate,
                 order_discount=order_discount,
                 discount_code=discount_code,
-                shipping=delivery.price if delivery else Decimal(0),
+                shipping=Decimal(0)
+                if delivery is None or self._free_shipping(shop, discount_code)
+                else delivery.price,
                 shipping_title=delivery.title if delivery else None,
                 shipping_code=delivery.code if delivery else None,
                 shipping_delivery_category=delivery.delivery_category if delivery else None,

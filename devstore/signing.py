@@ -5,8 +5,8 @@ Everything here follows the reference doc (`/work/shared/reference/shopify-platf
 - §3.1/§3.2: webhook headers and ``base64(HMAC-SHA256(client_secret, raw_body))``.
 - §2.1: App Bridge (admin) ID tokens — HS256 with the client secret, 1-minute life, ``iss``/``dest``
   are URLs, ``sub`` is the staff user id, ``sid`` is a 64-hex session id.
-- §2.2: checkout UI extension tokens — 5-minute life, ``dest`` is a *bare* domain, no
-  ``iss``/``sid``, ``sub`` (a customer GID) only when the buyer is logged in.
+- §2.2: checkout and customer-account UI extension tokens — 5-minute life, ``dest`` is a *bare*
+  domain, no ``iss``/``sid``, ``sub`` (a customer GID) only when the buyer is logged in.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import jwt
 __all__ = [
     "mint_admin_session_token",
     "mint_checkout_session_token",
+    "mint_customer_account_session_token",
     "shopify_timestamp",
     "sign_webhook",
     "webhook_headers",
@@ -91,6 +92,22 @@ def mint_checkout_session_token(
     if customer_id is not None:
         claims["sub"] = f"gid://shopify/Customer/{customer_id}"
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def mint_customer_account_session_token(
+    shop_domain: str,
+    api_key: str,
+    secret: str,
+    *,
+    customer_id: int | None = None,
+    lifetime: int = 300,
+    now: datetime | None = None,
+) -> str:
+    """Mint a customer-account UI extension session token: the same shape as a checkout one
+    (reference §2.2, "same shape for customer-account extensions")."""
+    return mint_checkout_session_token(
+        shop_domain, api_key, secret, customer_id=customer_id, lifetime=lifetime, now=now
+    )
 
 
 def shopify_timestamp(moment: datetime) -> str:

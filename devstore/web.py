@@ -13,7 +13,12 @@ Pages (server-rendered, forms POST and redirect back):
 - ``/admin`` — a stand-in Shopify admin embedding Kanta in an iframe the way the real admin loads
   an app (``embedded``, ``shop``, ``host``, ``id_token``, ``timestamp``, ``locale``, ``hmac``),
   with a tiny App Bridge stand-in answering ``postMessage`` ID-token requests from the iframe;
-- ``/admin/id-token`` — a fresh admin session token as JSON.
+- ``/admin/id-token`` — a fresh admin session token as JSON;
+- ``/checkout`` — a checkout page: the cart keeps its customer between orders, the payment and
+  delivery lists are what the app's Functions make of them (``checkout_functions``), and the
+  app's widget (its script, served by the app) calls the app's API with a checkout session
+  token from ``/checkout/session-token`` (what ``shopify.sessionToken.get()`` gives an
+  extension).
 """
 
 from __future__ import annotations
@@ -27,9 +32,19 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Flask, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Flask,
+    Response,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
+from devstore.checkout_page import register_checkout_pages
 from devstore.graphql import handle_graphql
 from devstore.oauth import handle_access_token_request
 from devstore.signing import mint_admin_session_token
@@ -302,6 +317,10 @@ def create_devstore_app(
                 ],
             }
         )
+
+    register_checkout_pages(
+        app, store, app_url=app_url, api_key=api_key, api_secret=api_secret, parse_int=_int
+    )
 
     @app.errorhandler(ValueError)
     def bad_request(exc: ValueError) -> tuple[str, int]:

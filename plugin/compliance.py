@@ -25,6 +25,7 @@ from .ledger import suppression_key
 from .loyalty.orders import PayloadError
 from .models import (
     Customer,
+    CustomerMetafieldSync,
     CustomerPreference,
     DataExport,
     LedgerEntry,
@@ -73,6 +74,7 @@ def redact_shop(session: Session, shop: Shop) -> None:
         Redemption,
         Reward,
         CustomerPreference,
+        CustomerMetafieldSync,
         LedgerEntry,
         OrderEvent,
         Order,
@@ -165,6 +167,12 @@ def _redact(session: Session, shop: Shop, customer: Customer, now: datetime) -> 
     session.execute(
         delete(CustomerPreference).where(
             CustomerPreference.shop_id == shop.id, CustomerPreference.customer_id == customer.id
+        )
+    )
+    session.execute(
+        delete(CustomerMetafieldSync).where(
+            CustomerMetafieldSync.shop_id == shop.id,
+            CustomerMetafieldSync.customer_id == customer.id,
         )
     )
     if customer.shopify_customer_id is not None:
@@ -297,7 +305,9 @@ def _export_for(
             }
             for o in orders
         ],
-        "preferences": [{"kind": p.kind, "value": p.value} for p in preferences],
+        "preferences": [
+            {"kind": p.kind, "source": p.source, "value": p.value} for p in preferences
+        ],
         "redemptions": [
             {"points": r.points_cost, "code": r.discount_code, "status": r.status}
             for r in redemptions

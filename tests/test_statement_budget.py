@@ -26,10 +26,26 @@ BUDGET = {
 }
 
 
+class RecordedJobs:
+    """Jobs asked for after commit, kept instead of run: they are not the delivery's statements
+    (in production they run on a worker, after the answer)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def enqueue(self, name: str, **kwargs: Any) -> None:
+        self.names.append(name)
+
+    def shutdown(self) -> None:
+        return None
+
+
 @contextmanager
 def counting(app: Flask) -> Iterator[list[str]]:
-    engine = app.extensions["kanta"].db.engine
+    kanta = app.extensions["kanta"]
+    engine = kanta.db.engine
     statements: list[str] = []
+    jobs, kanta.jobs = kanta.jobs, RecordedJobs()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(" ".join(statement.split())[:70])
@@ -39,6 +55,7 @@ def counting(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", count)
+        kanta.jobs = jobs
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, make_response, request
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from ..auth import admin_caller, installed_shop
@@ -95,7 +95,8 @@ def members_select(
 ) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = [
         Customer.shop_id == shop.id,
-        Customer.is_member.is_(True),
+        # "= true", not "IS TRUE": only an equality can use (shop_id, is_member, id).
+        Customer.is_member == true(),
         Customer.shopify_customer_id.is_not(None),
     ]
     if q.tier is not None:

@@ -83,7 +83,7 @@ def parse_rewards(raw: Any) -> list[RewardInput]:
         if not isinstance(title, str) or not title.strip() or len(title) > 255:
             errors[f"{at}.title"] = "a name of 1 to 255 characters"
         kind = item.get("kind")
-        if kind not in REWARD_KINDS:
+        if not isinstance(kind, str) or kind not in REWARD_KINDS:
             errors[f"{at}.kind"] = "one of: " + ", ".join(REWARD_KINDS)
         cost = item.get("points_cost")
         if not isinstance(cost, int) or isinstance(cost, bool) or not 1 <= cost <= 10_000_000:

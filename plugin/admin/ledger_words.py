@@ -33,7 +33,10 @@ def refunded_units(
     refs = {
         int(e.source_ref)
         for e in entries
-        if e.kind == "refund_reversal" and e.source_ref and e.source_ref.isdigit()
+        if e.kind == "refund_reversal"
+        and e.source_ref
+        and e.source_ref.isascii()
+        and e.source_ref.isdigit()
     }
     if not refs:
         return {}

@@ -20,6 +20,8 @@ def test_program_members_and_a_member_in_the_demo_admin(demo: str, page: Page) -
 
     page.goto(f"{demo}/devstore/admin")
     kanta = page.frame_locator("iframe")
+    expect(kanta.get_by_role("row", name="ada.lovelace@example.com")).to_contain_text("64")
+    page.screenshot(path=str(ARTIFACTS / "admin-home.png"), full_page=True)
     kanta.get_by_role("link", name="Program").first.click()
     expect(kanta.get_by_role("heading", name="Program")).to_be_visible()
     kanta.get_by_label("Points per 1 USD spent").fill("-2")
@@ -30,6 +32,7 @@ def test_program_members_and_a_member_in_the_demo_admin(demo: str, page: Page) -
     expect(kanta.locator("[data-example] tbody tr").first).to_contain_text("200")
     kanta.get_by_role("button", name="Save program").click()
     expect(kanta.get_by_role("table", name="Change history")).to_contain_text("earn rate")
+    kanta.locator("body").evaluate("() => window.scrollTo(0, 0)")
     page.screenshot(path=str(ARTIFACTS / "admin-program.png"), full_page=True)
 
     kanta.get_by_role("link", name="Members").first.click()

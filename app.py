@@ -94,14 +94,12 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 
 def register_blueprints(app: Flask) -> None:
-    from plugin.admin.api import bp as admin_api
-    from plugin.admin.home import bp as app_home
+    from plugin.admin import register_admin
     from plugin.checkout import bp as checkout_api
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
-    app.register_blueprint(app_home)
-    app.register_blueprint(admin_api)
+    register_admin(app)
     app.register_blueprint(checkout_api)
 
 
@@ -119,4 +117,6 @@ def register_commands(app: Flask) -> None:
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", "5000"))
+    # The demo's URL (printed, and framed by the demo admin) must be the port served here.
+    os.environ.setdefault("SHOPIFY_APP_URL", f"http://127.0.0.1:{port}")
     create_app().run(host="127.0.0.1", port=port, threaded=True)

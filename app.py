@@ -91,6 +91,7 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 
 def register_blueprints(app: Flask) -> None:
+    from plugin.admin.analytics_api import bp as admin_analytics_api
     from plugin.admin.api import bp as admin_api
     from plugin.admin.home import bp as app_home
     from webhooks import bp as webhooks
@@ -98,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks)
     app.register_blueprint(app_home)
     app.register_blueprint(admin_api)
+    app.register_blueprint(admin_analytics_api)
 
 
 def register_errorhandlers(app: Flask) -> None:

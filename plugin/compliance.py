@@ -24,12 +24,15 @@ from .db import insert_for
 from .ledger import suppression_key
 from .loyalty.orders import PayloadError
 from .models import (
+    BalanceImport,
+    CollectionProduct,
     Customer,
     CustomerPreference,
     DataExport,
     LedgerEntry,
     Order,
     OrderEvent,
+    OrderLine,
     RedactedCustomer,
     Redemption,
     Reward,
@@ -67,6 +70,9 @@ def redact_shop(session: Session, shop: Shop) -> None:
         return
     # Children first: SQLite may run without ON DELETE CASCADE support in old files.
     for model in (
+        BalanceImport,
+        CollectionProduct,
+        OrderLine,
         RedactedCustomer,
         WebhookReceipt,
         DataExport,

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from plugin import compliance, ledger
+from plugin import compliance, ledger, purchases
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Shop
 
@@ -32,7 +32,9 @@ Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], None]
 
 def _order_handler(event: str | None) -> Handler:
     def handle(session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery) -> None:
-        ledger.record_order(session, shop, parse_order(payload), event, d.received_at)
+        facts = parse_order(payload)
+        ledger.record_order(session, shop, facts, event, d.received_at)
+        purchases.record_order_lines(session, shop, facts.order_id, payload)
 
     handle.__name__ = f"on_order_{event or 'seen'}"
     return handle

@@ -235,3 +235,7 @@ def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
             delete(WebhookReceipt).where(WebhookReceipt.received_at < now - RECEIPT_RETENTION)
         )
         return max(result.rowcount, 0)
+
+
+# Jobs defined in their own modules register themselves on import.
+from . import shop_facts  # noqa: E402, F401

@@ -238,4 +238,4 @@ def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
 
 
 # Jobs defined in their own modules register themselves on import.
-from . import shop_facts  # noqa: E402, F401
+from . import balance_import, shop_facts  # noqa: E402, F401

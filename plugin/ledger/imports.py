@@ -18,12 +18,13 @@ bonus is paid (they were members elsewhere).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, insert, select, update
+from sqlalchemy import BigInteger, case, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from ..db import insert_for
@@ -74,7 +75,8 @@ def import_balances(
     new_ids = [r.shopify_customer_id for r in rows if r.customer_pk is None]
     pks: dict[int, int] = {}
     for batch in _batches(new_ids):
-        session.execute(
+        # Core statements on the connection: executemany, no ORM bookkeeping per row.
+        session.connection().execute(
             insert_for(session, Customer).on_conflict_do_nothing(
                 index_elements=["shop_id", "shopify_customer_id"]
             ),
@@ -122,11 +124,92 @@ def import_balances(
                 "created_at": now,
             }
         )
-    ref = str(import_id)
+    if session.get_bind().dialect.name == "postgresql":
+        _copy_into_postgresql(session, shop, program, entries, now)
+        return len(entries)
+    for batch in _batches(entries):
+        session.connection().execute(insert(LedgerEntry), list(batch))
+        _move_projections_sqlite(session, shop, program, batch, str(import_id), now)
+    return len(entries)
 
-    def imported_sum(column: Any) -> Any:
+
+LEDGER_COLUMNS = (
+    "shop_id",
+    "customer_id",
+    "kind",
+    "source",
+    "idempotency_key",
+    "points",
+    "pending_points",
+    "tier_points",
+    "tier_counted_at",
+    "source_ref",
+    "details",
+    "created_at",
+)
+
+
+def _copy_into_postgresql(
+    session: Session,
+    shop: Shop,
+    program: ProgramSettings,
+    entries: Sequence[dict[str, Any]],
+    now: datetime,
+) -> None:
+    """PostgreSQL: ``COPY`` the entries, and the per-customer sums into a temporary table, then
+    one ``UPDATE … FROM`` it — on the session's own connection, inside its transaction.
+
+    Row-by-row ``INSERT``s and batched ``UPDATE``s cost ~0.3 ms a row here (every customer index
+    is rewritten, statistics do not know the rows just inserted); ``COPY`` streams them.
+    """
+    raw = session.connection().connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY ledger_entries ({', '.join(LEDGER_COLUMNS)}) FROM STDIN") as copy:
+            for entry in entries:
+                copy.write_row(
+                    [json.dumps(entry[c]) if c == "details" else entry[c] for c in LEDGER_COLUMNS]
+                )
+        cursor.execute(
+            "CREATE TEMPORARY TABLE kanta_import_sums (customer_id bigint PRIMARY KEY, "
+            "points bigint NOT NULL, tier_points bigint NOT NULL) ON COMMIT DROP"
+        )
+        with cursor.copy("COPY kanta_import_sums FROM STDIN") as copy:
+            for entry in entries:
+                copy.write_row((entry["customer_id"], entry["points"], entry["tier_points"]))
+        cursor.execute("ANALYZE kanta_import_sums")
+    sums = table(
+        "kanta_import_sums",
+        column("customer_id", BigInteger),
+        column("points", BigInteger),
+        column("tier_points", BigInteger),
+    )
+    _update_customers(
+        session,
+        shop,
+        program,
+        sums.c.points,
+        sums.c.tier_points,
+        [Customer.id == sums.c.customer_id],
+        len(entries),
+        now,
+    )
+
+
+def _move_projections_sqlite(
+    session: Session,
+    shop: Shop,
+    program: ProgramSettings,
+    batch: Sequence[dict[str, Any]],
+    ref: str,
+    now: datetime,
+) -> None:
+    """SQLite: one ``UPDATE`` per batch, re-summing this import's entries of each customer
+    through the (shop, customer) index of the ledger (each customer is once in an import)."""
+
+    def imported_sum(field: Any) -> Any:
         return (
-            select(func.coalesce(func.sum(column), 0))
+            select(func.coalesce(func.sum(field), 0))
             .where(
                 LedgerEntry.shop_id == shop.id,
                 LedgerEntry.customer_id == Customer.id,
@@ -137,28 +220,43 @@ def import_balances(
             .scalar_subquery()
         )
 
-    for batch in _batches(entries):
-        session.execute(insert(LedgerEntry), list(batch))
-        customer_pks = sorted({e["customer_id"] for e in batch})
-        new_tier_points = Customer.tier_points + imported_sum(LedgerEntry.tier_points)
-        result: Any = session.execute(
-            update(Customer)
-            .where(
-                Customer.shop_id == shop.id,
-                Customer.id.in_(customer_pks),
-                Customer.redacted_at.is_(None),
-            )
-            .values(
-                points_balance=Customer.points_balance + imported_sum(LedgerEntry.points),
-                tier_points=new_tier_points,
-                tier_key=_tier_key_of(program, new_tier_points),
-                is_member=True,
-                member_since=func.coalesce(Customer.member_since, now),
-                last_activity_at=now,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
+    customer_pks = sorted({e["customer_id"] for e in batch})
+    _update_customers(
+        session,
+        shop,
+        program,
+        imported_sum(LedgerEntry.points),
+        imported_sum(LedgerEntry.tier_points),
+        [Customer.id.in_(customer_pks)],
+        len(customer_pks),
+        now,
+    )
+
+
+def _update_customers(
+    session: Session,
+    shop: Shop,
+    program: ProgramSettings,
+    points: Any,
+    tier_points: Any,
+    match: list[Any],
+    expected: int,
+    now: datetime,
+) -> None:
+    new_tier_points = Customer.tier_points + tier_points
+    result: Any = session.execute(
+        update(Customer)
+        .where(Customer.shop_id == shop.id, Customer.redacted_at.is_(None), *match)
+        .values(
+            points_balance=Customer.points_balance + points,
+            tier_points=new_tier_points,
+            tier_key=_tier_key_of(program, new_tier_points),
+            is_member=True,
+            member_since=func.coalesce(Customer.member_since, now),
+            last_activity_at=now,
+            updated_at=now,
         )
-        if result.rowcount != len(customer_pks):
-            raise ImportConflict("a customer of this import was erased meanwhile")
-    return len(entries)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != expected:
+        raise ImportConflict("a customer of this import was erased meanwhile")

@@ -95,6 +95,7 @@ def register_blueprints(app: Flask) -> None:
     from plugin.admin.api import bp as admin_api
     from plugin.admin.home import bp as app_home
     from plugin.admin.imports_api import bp as admin_imports_api
+    from plugin.admin.segments_api import bp as admin_segments_api
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api)
     app.register_blueprint(admin_analytics_api)
     app.register_blueprint(admin_imports_api)
+    app.register_blueprint(admin_segments_api)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -1,0 +1,171 @@
+"""``/api/admin/segments``: members by filter, the choices for the filters, the CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlalchemy import func, select
+
+from ..auth import admin_caller, installed_shop
+from ..ledger import program_of
+from ..models import CollectionProduct, OrderLine
+from ..runtime import kanta
+from .segments import (
+    COLUMN_SETS,
+    MAX_PAGE,
+    PAGE,
+    SegmentError,
+    export_rows,
+    page_of_members,
+    parse_segment,
+    segment_query,
+)
+
+bp = Blueprint("admin_segments_api", __name__, url_prefix="/api/admin")
+
+_FILTERS = [
+    {"name": "tier", "in": "query", "schema": {"type": "string"}},
+    {"name": "points_min", "in": "query", "schema": {"type": "integer"}},
+    {"name": "points_max", "in": "query", "schema": {"type": "integer"}},
+    {"name": "last_order_from", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "last_order_to", "in": "query", "schema": {"type": "string", "format": "date"}},
+    {"name": "consent", "in": "query", "schema": {"enum": ["yes", "no", "unknown"]}},
+    {"name": "product_id", "in": "query", "schema": {"type": "string", "pattern": r"^\d+$"}},
+    {"name": "collection_id", "in": "query", "schema": {"type": "string", "pattern": r"^\d+$"}},
+]
+_INVALID = {"description": 'A filter is invalid: `{"errors": {field: message}}`'}
+
+OPENAPI_PATHS: dict[str, Any] = {
+    "/segments/members": {
+        "get": {
+            "summary": "Members matching the filters, by keyset pages",
+            "parameters": [
+                *_FILTERS,
+                {"name": "after", "in": "query", "schema": {"type": "string"}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {"name": "count", "in": "query", "schema": {"enum": ["1"]}},
+            ],
+            "responses": {"200": {"description": "A page of members"}, "422": _INVALID},
+        }
+    },
+    "/segments/options": {
+        "get": {
+            "summary": "Products bought and collections, to filter by",
+            "responses": {"200": {"description": "Products and collections"}},
+        }
+    },
+    "/segments/export.csv": {
+        "get": {
+            "summary": "The segment as CSV for a newsletter tool (streamed)",
+            "parameters": [
+                *_FILTERS,
+                {"name": "columns", "in": "query", "schema": {"enum": list(COLUMN_SETS)}},
+            ],
+            "responses": {
+                "200": {
+                    "description": "CSV",
+                    "content": {"text/csv": {"schema": {"type": "string"}}},
+                },
+                "422": _INVALID,
+            },
+        }
+    },
+}
+
+
+def _invalid(error: SegmentError) -> Any:
+    return jsonify({"error": "invalid filter", "errors": error.errors}), 422
+
+
+@bp.get("/segments/members")
+def segment_members() -> Any:
+    caller = admin_caller()
+    errors: dict[str, str] = {}
+    after: int | None = None
+    raw_after = request.args.get("after", "")
+    if raw_after:
+        if raw_after.isascii() and raw_after.isdigit() and int(raw_after) < 2**63:
+            after = int(raw_after)
+        else:
+            errors["after"] = "must be the cursor of a previous page"
+    limit = PAGE
+    raw_limit = request.args.get("limit", "")
+    if raw_limit:
+        if raw_limit.isascii() and raw_limit.isdigit() and 1 <= int(raw_limit) <= MAX_PAGE:
+            limit = int(raw_limit)
+        else:
+            errors["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    with kanta().db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        program = program_of(shop)
+        filters = {k: v for k, v in request.args.items() if k not in ("after", "limit", "count")}
+        try:
+            segment = parse_segment(filters, program)
+        except SegmentError as error:
+            errors.update(error.errors)
+        if errors:
+            return _invalid(SegmentError(errors))
+        members, cursor = page_of_members(session, shop, program, segment, after, limit)
+        body: dict[str, Any] = {"members": members, "next": str(cursor) if cursor else None}
+        if request.args.get("count") == "1":
+            # Counted on request only (the page's first load), never per page.
+            query = segment_query(shop, program, segment).order_by(None).subquery()
+            body["count"] = session.scalar(select(func.count()).select_from(query))
+        return jsonify(body)
+
+
+@bp.get("/segments/options")
+def segment_options() -> Any:
+    caller = admin_caller()
+    with kanta().db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        products = session.execute(
+            select(OrderLine.product_id, func.max(OrderLine.title))
+            .where(OrderLine.shop_id == shop.id, OrderLine.product_id.is_not(None))
+            .group_by(OrderLine.product_id)
+            .order_by(func.max(OrderLine.title))
+            .limit(500)
+        ).all()
+        collections = session.execute(
+            select(
+                CollectionProduct.shopify_collection_id,
+                func.max(CollectionProduct.collection_title),
+            )
+            .where(CollectionProduct.shop_id == shop.id)
+            .group_by(CollectionProduct.shopify_collection_id)
+            .order_by(func.max(CollectionProduct.collection_title))
+            .limit(500)
+        ).all()
+        return jsonify(
+            {
+                "products": [{"id": str(p), "title": t or f"Product {p}"} for p, t in products],
+                "collections": [{"id": str(c), "title": t} for c, t in collections],
+                "tiers": [{"key": t.key, "name": t.name} for t in program_of(shop).tiers],
+            }
+        )
+
+
+@bp.get("/segments/export.csv")
+def segment_export() -> Any:
+    caller = admin_caller()
+    columns = request.args.get("columns") or "newsletter"
+    k = kanta()
+    with k.db.read() as session:
+        shop = installed_shop(session, caller.shop_domain)
+        program = program_of(shop)
+        shop_id = shop.id
+        filters = {k_: v for k_, v in request.args.items() if k_ != "columns"}
+        try:
+            segment = parse_segment(filters, program)
+            if columns not in COLUMN_SETS:
+                raise SegmentError({"columns": "must be newsletter or klaviyo"})
+        except SegmentError as error:
+            return _invalid(error)
+    response = Response(
+        stream_with_context(export_rows(k.db, shop_id, program, segment, columns)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="kanta-members-{columns}.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response

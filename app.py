@@ -91,19 +91,11 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 
 def register_blueprints(app: Flask) -> None:
-    from plugin.admin.analytics_api import bp as admin_analytics_api
-    from plugin.admin.api import bp as admin_api
-    from plugin.admin.home import bp as app_home
-    from plugin.admin.imports_api import bp as admin_imports_api
-    from plugin.admin.segments_api import bp as admin_segments_api
+    from plugin.admin import register_admin
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
-    app.register_blueprint(app_home)
-    app.register_blueprint(admin_api)
-    app.register_blueprint(admin_analytics_api)
-    app.register_blueprint(admin_imports_api)
-    app.register_blueprint(admin_segments_api)
+    register_admin(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

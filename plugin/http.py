@@ -23,7 +23,12 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException) -> Any:
         if _wants_json():
-            return json_error(error.code or 500, error.description or error.name)
+            response, status = json_error(error.code or 500, error.description or error.name)
+            # Keep the exception's own headers (a 405's Allow, RFC 9110), not its content type.
+            for name, value in error.get_headers():
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response, status
         return error
 
     @app.errorhandler(Exception)

@@ -1,7 +1,7 @@
 """order_lines, collection_products, balance_imports; the shop's plan and country; orders by paid_at
 
 Revision ID: 0020
-Revises: 0006
+Revises: 0016
 Create Date: 2026-12-01 20:30:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0006"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 

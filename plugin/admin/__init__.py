@@ -1,1 +1,64 @@
-"""The merchant's side of Kanta, embedded in the Shopify admin: the app home and the admin API."""
+"""The merchant's side of Kanta, embedded in the Shopify admin: pages and the admin API.
+
+One module per page or API, each a blueprint; the API modules also describe themselves for the
+OpenAPI document (``OPENAPI_PATHS``, optional ``OPENAPI_SCHEMAS``; see ``openapi``):
+
+- ``home``: the app home ``/``, first contact, the patch-ID-token page, ``/healthz``;
+- ``program``: ``/program`` and ``GET``/``PUT /api/admin/program`` (with its audit trail);
+- ``members``: ``/members`` and ``GET /api/admin/members`` (search, tier filter, keyset pages);
+- ``member``: ``/members/<id>``, ``GET /api/admin/members/<id>``, adjustments;
+- ``analytics_page``: ``/analytics`` and ``GET /api/admin/analytics`` (figures: ``analytics``);
+- ``segments_page``: ``/segments``, ``/api/admin/segments/…`` (filters and export: ``segments``);
+- ``import_page``: ``/import`` and ``/api/admin/imports`` (reading the file: ``imports``);
+- ``data_requests``: the ``customers/data_request`` exports;
+- ``embedded``: how a document request is verified and a page rendered (the layout, the nav);
+- ``openapi``: ``GET /api/admin/openapi.json``.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from flask import Flask
+
+
+def api_modules() -> tuple[ModuleType, ...]:
+    """The modules whose OPENAPI_PATHS make up /api/admin/openapi.json (add yours here)."""
+    from . import (
+        analytics_page,
+        data_requests,
+        import_page,
+        member,
+        members,
+        program,
+        segments_page,
+    )
+
+    return (program, members, member, analytics_page, segments_page, import_page, data_requests)
+
+
+def register_admin(app: Flask) -> None:
+    from . import (
+        analytics_page,
+        data_requests,
+        home,
+        import_page,
+        member,
+        members,
+        openapi,
+        program,
+        segments_page,
+    )
+
+    for module in (
+        home,
+        program,
+        members,
+        member,
+        analytics_page,
+        segments_page,
+        import_page,
+        data_requests,
+        openapi,
+    ):
+        app.register_blueprint(module.bp)

@@ -117,7 +117,7 @@ def parse_period(raw_from: str | None, raw_to: str | None, today: date) -> Perio
     errors: dict[str, str] = {}
     values: dict[str, date] = {}
     for name, raw in (("from", raw_from), ("to", raw_to)):
-        if raw is None or raw == "":
+        if raw is None:
             continue
         try:
             if len(raw) != 10:

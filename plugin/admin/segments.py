@@ -40,6 +40,16 @@ MAX_PAGE = 200
 EXPORT_BATCH = 1000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CONSENT = ("yes", "no", "unknown")
+FILTERS = (
+    "tier",
+    "points_min",
+    "points_max",
+    "last_order_from",
+    "last_order_to",
+    "consent",
+    "product_id",
+    "collection_id",
+)
 COLUMN_SETS = {
     "newsletter": ("email", "first_name", "last_name", "tier", "points", "consent"),
     "klaviyo": (
@@ -82,10 +92,11 @@ def _int(raw: str, name: str, errors: dict[str, str], low: int, high: int) -> in
 
 
 def parse_segment(args: Any, program: ProgramSettings) -> Segment:
-    """Read the filters from query arguments; ``SegmentError`` names each bad one."""
+    """Read the filters from query arguments; ``SegmentError`` names each bad one (an empty
+    value too: the page drops a form's empty fields before it asks)."""
     errors: dict[str, str] = {}
     values: dict[str, Any] = {}
-    raw = {k: str(v) for k, v in args.items() if str(v).strip() != ""}
+    raw = {k: str(v) for k, v in args.items()}
     if "tier" in raw:
         wanted = raw["tier"].strip().lower()
         tier = next((t for t in program.tiers if wanted in (t.key, t.name.lower())), None)

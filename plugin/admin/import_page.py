@@ -12,8 +12,10 @@ from ..ledger import program_of
 from ..models import BalanceImport
 from ..runtime import kanta
 from .imports import ImportFileError, decode, parse_balances, resolve_customers
+from .openapi import secured
+from .query_args import unknown_arguments
 
-bp = Blueprint("admin_imports_api", __name__, url_prefix="/api/admin")
+bp = Blueprint("admin_imports_api", __name__)
 
 # 200,000 rows of "customer id, points, tier" fit well inside this.
 MAX_IMPORT_BYTES = 24 * 1024 * 1024
@@ -53,8 +55,8 @@ _CSV_BODY = {
     },
 }
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/imports": {
+_PATHS: dict[str, Any] = {
+    "/api/admin/imports": {
         "get": {
             "summary": "The shop's balance imports, newest first",
             "responses": {"200": {"description": "Imports"}, "401": {"description": "No session"}},
@@ -62,7 +64,7 @@ OPENAPI_PATHS: dict[str, Any] = {
         "post": {
             "summary": "Preview (dry_run=1) or start an import of balances from a CSV body",
             "parameters": [
-                {"name": "dry_run", "in": "query", "schema": {"type": "string", "enum": ["1"]}}
+                {"name": "dry_run", "in": "query", "schema": {"type": "string", "enum": ["0", "1"]}}
             ],
             "requestBody": _CSV_BODY,
             "responses": {
@@ -74,7 +76,7 @@ OPENAPI_PATHS: dict[str, Any] = {
             },
         },
     },
-    "/imports/{import_id}": {
+    "/api/admin/imports/{import_id}": {
         "get": {
             "summary": "Progress of an import",
             "parameters": [
@@ -89,6 +91,17 @@ OPENAPI_PATHS: dict[str, Any] = {
             },
         }
     },
+}
+OPERATION_IDS = {
+    "/api/admin/imports": {"get": "listImports", "post": "startImport"},
+    "/api/admin/imports/{import_id}": {"get": "getImport"},
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    path: {
+        method: secured({"operationId": OPERATION_IDS[path][method], **operation})
+        for method, operation in operations.items()
+    }
+    for path, operations in _PATHS.items()
 }
 
 
@@ -106,11 +119,17 @@ def _status(record: BalanceImport) -> dict[str, Any]:
     }
 
 
-@bp.post("/imports")
+@bp.post("/api/admin/imports")
 def start_import() -> Any:
     caller = admin_caller()
     request.max_content_length = MAX_IMPORT_BYTES
-    dry_run = request.args.get("dry_run") in ("1", "true")
+    raw_dry_run = request.args.get("dry_run", "0")
+    unknown = unknown_arguments(("dry_run",))
+    if raw_dry_run not in ("0", "1"):
+        unknown["dry_run"] = "must be 0 or 1"
+    if unknown:
+        return jsonify({"error": "invalid request", "errors": unknown}), 422
+    dry_run = raw_dry_run == "1"
     k = kanta()
     try:
         text = decode(request.get_data(cache=False))
@@ -176,9 +195,11 @@ def _file_error(message: str) -> dict[str, Any]:
     return {"line": 0, "field": "file", "message": message}
 
 
-@bp.get("/imports")
+@bp.get("/api/admin/imports")
 def list_imports() -> Any:
     caller = admin_caller()
+    if unknown_arguments(()):
+        return jsonify({"error": "invalid request", "errors": unknown_arguments(())}), 422
     with kanta().db.read() as session:
         shop = installed_shop(session, caller.shop_domain)
         records = session.scalars(
@@ -190,9 +211,11 @@ def list_imports() -> Any:
         return jsonify({"imports": [_status(r) for r in records]})
 
 
-@bp.get("/imports/<import_id>")
+@bp.get("/api/admin/imports/<import_id>")
 def import_status(import_id: str) -> Any:
     caller = admin_caller()
+    if unknown_arguments(()):
+        return jsonify({"error": "invalid request", "errors": unknown_arguments(())}), 422
     if not (import_id.isascii() and import_id.isdigit() and 0 < int(import_id) < 2**63):
         abort(make_response({"error": "no such import"}, 404))
     with kanta().db.read() as session:

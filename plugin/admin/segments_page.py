@@ -11,8 +11,11 @@ from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
 from ..models import CollectionProduct, OrderLine
 from ..runtime import kanta
+from .openapi import secured
+from .query_args import unknown_arguments
 from .segments import (
     COLUMN_SETS,
+    FILTERS,
     MAX_PAGE,
     PAGE,
     SegmentError,
@@ -22,7 +25,7 @@ from .segments import (
     segment_query,
 )
 
-bp = Blueprint("admin_segments_api", __name__, url_prefix="/api/admin")
+bp = Blueprint("admin_segments_api", __name__)
 
 _FILTERS = [
     {"name": "tier", "in": "query", "schema": {"type": "string"}},
@@ -36,26 +39,30 @@ _FILTERS = [
 ]
 _INVALID = {"description": 'A filter is invalid: `{"errors": {field: message}}`'}
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/segments/members": {
+_PATHS: dict[str, Any] = {
+    "/api/admin/segments/members": {
         "get": {
             "summary": "Members matching the filters, by keyset pages",
             "parameters": [
                 *_FILTERS,
                 {"name": "after", "in": "query", "schema": {"type": "string"}},
-                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
-                {"name": "count", "in": "query", "schema": {"enum": ["1"]}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
+                },
+                {"name": "count", "in": "query", "schema": {"enum": ["0", "1"]}},
             ],
             "responses": {"200": {"description": "A page of members"}, "422": _INVALID},
         }
     },
-    "/segments/options": {
+    "/api/admin/segments/options": {
         "get": {
             "summary": "Products bought and collections, to filter by",
             "responses": {"200": {"description": "Products and collections"}},
         }
     },
-    "/segments/export.csv": {
+    "/api/admin/segments/export.csv": {
         "get": {
             "summary": "The segment as CSV for a newsletter tool (streamed)",
             "parameters": [
@@ -72,13 +79,25 @@ OPENAPI_PATHS: dict[str, Any] = {
         }
     },
 }
+OPERATION_IDS = {
+    "/api/admin/segments/members": {"get": "listSegmentMembers"},
+    "/api/admin/segments/options": {"get": "getSegmentOptions"},
+    "/api/admin/segments/export.csv": {"get": "exportSegment"},
+}
+OPENAPI_PATHS: dict[str, Any] = {
+    path: {
+        method: secured({"operationId": OPERATION_IDS[path][method], **operation})
+        for method, operation in operations.items()
+    }
+    for path, operations in _PATHS.items()
+}
 
 
 def _invalid(error: SegmentError) -> Any:
     return jsonify({"error": "invalid filter", "errors": error.errors}), 422
 
 
-@bp.get("/segments/members")
+@bp.get("/api/admin/segments/members")
 def segment_members() -> Any:
     caller = admin_caller()
     errors: dict[str, str] = {}
@@ -96,6 +115,9 @@ def segment_members() -> Any:
             limit = int(raw_limit)
         else:
             errors["limit"] = f"must be a whole number from 1 to {MAX_PAGE}"
+    errors.update(unknown_arguments((*FILTERS, "after", "limit", "count")))
+    if request.args.get("count", "0") not in ("0", "1"):
+        errors["count"] = "must be 0 or 1"
     with kanta().db.read() as session:
         shop = installed_shop(session, caller.shop_domain)
         program = program_of(shop)
@@ -115,9 +137,12 @@ def segment_members() -> Any:
         return jsonify(body)
 
 
-@bp.get("/segments/options")
+@bp.get("/api/admin/segments/options")
 def segment_options() -> Any:
     caller = admin_caller()
+    unknown = unknown_arguments(())
+    if unknown:
+        return _invalid(SegmentError(unknown))
     with kanta().db.read() as session:
         shop = installed_shop(session, caller.shop_domain)
         products = session.execute(
@@ -146,7 +171,7 @@ def segment_options() -> Any:
         )
 
 
-@bp.get("/segments/export.csv")
+@bp.get("/api/admin/segments/export.csv")
 def segment_export() -> Any:
     caller = admin_caller()
     columns = request.args.get("columns") or "newsletter"
@@ -157,6 +182,9 @@ def segment_export() -> Any:
         shop_id = shop.id
         filters = {k_: v for k_, v in request.args.items() if k_ != "columns"}
         try:
+            unknown = unknown_arguments((*FILTERS, "columns"))
+            if unknown:
+                raise SegmentError(unknown)
             segment = parse_segment(filters, program)
             if columns not in COLUMN_SETS:
                 raise SegmentError({"columns": "must be newsletter or klaviyo"})

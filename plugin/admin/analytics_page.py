@@ -10,8 +10,10 @@ from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
 from ..runtime import kanta
 from .analytics import PeriodError, compute_analytics, parse_period
+from .openapi import secured
+from .query_args import unknown_arguments
 
-bp = Blueprint("admin_analytics_api", __name__, url_prefix="/api/admin")
+bp = Blueprint("admin_analytics_api", __name__)
 
 _FIGURES = {"type": "integer"}
 _DECIMAL = {"type": ["string", "null"], "pattern": r"^-?\d+\.\d+$"}
@@ -29,8 +31,8 @@ _GROUP = {
 }
 _DATE_PARAM = {"type": "string", "format": "date", "example": "2026-03-01"}
 
-OPENAPI_PATHS: dict[str, Any] = {
-    "/analytics": {
+_PATHS: dict[str, Any] = {
+    "/api/admin/analytics": {
         "get": {
             "summary": "The loyalty program's figures for a period",
             "description": "Every figure is computed from stored facts; `definitions` says how.",
@@ -81,12 +83,23 @@ OPENAPI_PATHS: dict[str, Any] = {
         }
     }
 }
+OPERATION_IDS = {"/api/admin/analytics": {"get": "getAnalytics"}}
+OPENAPI_PATHS: dict[str, Any] = {
+    path: {
+        method: secured({"operationId": OPERATION_IDS[path][method], **operation})
+        for method, operation in operations.items()
+    }
+    for path, operations in _PATHS.items()
+}
 
 
-@bp.get("/analytics")
+@bp.get("/api/admin/analytics")
 def analytics() -> Any:
     caller = admin_caller()
     k = kanta()
+    unknown = unknown_arguments(("from", "to"))
+    if unknown:
+        return jsonify({"error": "invalid period", "errors": unknown}), 422
     try:
         period = parse_period(request.args.get("from"), request.args.get("to"), k.now().date())
     except PeriodError as error:

@@ -1,0 +1,116 @@
+"""The embedded pages as a merchant meets them: first contact, the member page, the OpenAPI
+document, and the layout every page shares."""
+
+from __future__ import annotations
+
+import json
+
+from plugin.admin import api_modules
+from plugin.admin.openapi import build_openapi
+from plugin.models import CustomerPreference
+from tests.admin.conftest import add_member, bearer, page, shop_pk
+from tests.conftest import OTHER_SHOP, install_shop
+from tests.shopify_fixtures import ShopifyStack
+from tests.story import Shopper, line
+
+
+def test_the_apps_own_url_opened_directly_explains_where_kanta_opens(stack: ShopifyStack) -> None:
+    response = stack.client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "Kanta opens from your Shopify admin" in html
+    assert "Apps → Kanta" in html
+    assert "Bad Request" not in html
+
+
+def test_in_the_demo_the_apps_own_url_leads_to_the_demo_store(make_app, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import test_env
+
+    env = {
+        k: v
+        for k, v in test_env("sqlite:///" + str(tmp_path / "demo.sqlite3")).items()
+        if not k.startswith(("SHOPIFY_API", "TOKEN_"))
+    }
+    env["SHOPIFY_APP_URL"] = "http://127.0.0.1:5123"
+    app = make_app(env=env, INSTANCE_PATH=str(tmp_path))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "open the demo store" in html
+    assert 'href="http://127.0.0.1:5123/devstore/"' in html
+
+
+def test_every_page_has_the_nav_and_polaris_styles(stack: ShopifyStack) -> None:
+    for path in ("/", "/program", "/members"):
+        html = page(stack, path).get_data(as_text=True)
+        assert "<ui-nav-menu>" in html
+        for label in ("Program", "Members", "Analytics", "Segments", "Import", "Data requests"):
+            assert f">{label}</a>" in html
+        assert 'rel="home"' in html
+        assert "/static/polaris-tokens.css" in html
+        assert '<meta name="shopify-api-key" content="test-api-key">' in html
+        assert "cdn.shopify.com/shopifycloud/app-bridge.js" in html
+
+
+def test_a_member_page_tells_the_story_in_the_merchants_words(stack: ShopifyStack) -> None:
+    ada = Shopper(stack.app, stack.client)
+    order = ada.order(line("Coat", "480.00"), line("Hat", "40.00"))
+    ada.pays(order)
+    ada.refunds(order, (1, 1))
+    with stack.kanta.db.transaction() as session:
+        from sqlalchemy import select
+
+        from plugin.models import Customer
+
+        customer = session.scalars(
+            select(Customer).where(Customer.shopify_customer_id == ada.customer_id)
+        ).one()
+        session.add(
+            CustomerPreference(
+                shop_id=customer.shop_id, customer_id=customer.id, kind="payment", value="PayPal"
+            )
+        )
+
+    api = stack.client.get(f"/api/admin/members/{ada.customer_id}", headers=bearer()).get_json()
+    assert [e["description"] for e in api["entries"]] == [
+        f"Refund of 1 item on Order {order['name']}",
+        f"Order {order['name']}",
+    ]
+    assert api["remembered"]["payment"]["value"] == "PayPal"
+    html = page(stack, f"/members/{ada.customer_id}").get_data(as_text=True)
+    assert f"Order {order['name']}" in html
+    assert "refund_reversal" not in html
+    assert "20 points to Silver" in html
+    assert "PayPal" in html
+    assert 'id="adjust-form"' in html
+    assert 'data-error-for="reason"' in html
+
+
+def test_a_member_of_another_shop_is_not_shown(stack: ShopifyStack) -> None:
+    other = install_shop(stack.app, OTHER_SHOP)
+    add_member(stack, other, 555, "theirs@example.com")
+    html = page(stack, "/members/555").get_data(as_text=True)
+    assert "No such member in this shop" in html
+    assert "theirs@example.com" not in html
+    assert stack.client.get("/api/admin/members/555", headers=bearer()).status_code == 404
+
+
+def test_an_adjustment_without_a_reason_is_refused_next_to_the_field(stack: ShopifyStack) -> None:
+    add_member(stack, shop_pk(stack), 7, "g@example.com", points_balance=10)
+    response = stack.client.post(
+        "/api/admin/members/7/adjustments", json={"points": 5, "reason": " "}, headers=bearer()
+    )
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"reason": "a reason is required"}
+    assert stack.client.get("/api/admin/members/7", headers=bearer()).get_json()["points"] == 10
+
+
+def test_openapi_document_is_served_and_covers_every_admin_api_route(stack: ShopifyStack) -> None:
+    served = stack.client.get("/api/admin/openapi.json").get_json()
+    assert served == json.loads(json.dumps(build_openapi(api_modules())))
+    assert served["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, ops in served["paths"].items() for method in ops}
+    routed = set()
+    for rule in stack.app.url_map.iter_rules():
+        if rule.rule.startswith("/api/admin/") and rule.rule != "/api/admin/openapi.json":
+            path = rule.rule.replace("<", "{").replace(">", "}")
+            routed |= {(path, m) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
+    assert routed == documented

@@ -10,7 +10,7 @@ OpenAPI document (``OPENAPI_PATHS``, optional ``OPENAPI_SCHEMAS``; see ``openapi
 - ``analytics_page``: ``/analytics`` and ``GET /api/admin/analytics`` (figures: ``analytics``);
 - ``segments_page``: ``/segments``, ``/api/admin/segments/…`` (filters and export: ``segments``);
 - ``import_page``: ``/import`` and ``/api/admin/imports`` (reading the file: ``imports``);
-- ``data_requests``: the ``customers/data_request`` exports;
+- ``data_requests``: the ``customers/data_request`` exports (``data_requests_page``: its page);
 - ``embedded``: how a document request is verified and a page rendered (the layout, the nav);
 - ``openapi``: ``GET /api/admin/openapi.json``.
 """
@@ -41,6 +41,7 @@ def register_admin(app: Flask) -> None:
     from . import (
         analytics_page,
         data_requests,
+        data_requests_page,
         home,
         import_page,
         member,
@@ -59,6 +60,7 @@ def register_admin(app: Flask) -> None:
         segments_page,
         import_page,
         data_requests,
+        data_requests_page,
         openapi,
     ):
         app.register_blueprint(module.bp)

@@ -1,7 +1,9 @@
-"""``GET /api/admin/analytics``: the program's figures for a period (see ``analytics``)."""
+"""The Analytics page and ``GET /api/admin/analytics``: the figures of a period (``analytics``)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, jsonify, request
@@ -10,6 +12,8 @@ from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
 from ..runtime import kanta
 from .analytics import PeriodError, compute_analytics, parse_period
+from .charts import paired_bars, share_bar, weekly_bars
+from .embedded import AdminPage, embedded_page, render_page
 from .openapi import secured
 from .query_args import unknown_arguments
 
@@ -107,3 +111,97 @@ def analytics() -> Any:
     with k.db.read() as session:
         shop = installed_shop(session, caller.shop_domain)
         return jsonify(compute_analytics(session, shop, program_of(shop), period))
+
+
+# The shop's plan and country change rarely; re-read them from Shopify once a day at most.
+SHOP_FACTS_MAX_AGE = timedelta(days=1)
+
+
+@bp.get("/analytics")
+@embedded_page
+def analytics_view(page: AdminPage) -> str:
+    k = kanta()
+    today = k.now().date()
+    raw_from = request.args.get("from") or None
+    raw_to = request.args.get("to") or None
+    errors: dict[str, str] = {}
+    try:
+        period = parse_period(raw_from, raw_to, today)
+    except PeriodError as error:
+        errors, period = error.errors, parse_period(None, None, today)
+    with k.db.read() as session:
+        shop = installed_shop(session, page.shop_domain)
+        synced = shop.shop_facts_synced_at
+        shop_id = shop.id
+    if synced is None or synced < k.now() - SHOP_FACTS_MAX_AGE:
+        # After this page is sent in production; at once (before it) under tests and the CLI.
+        k.jobs.enqueue("sync_shop_facts", shop_id=shop_id)
+        k.jobs.enqueue("sync_collections", shop_id=shop_id)
+    with k.db.read() as session:
+        shop = installed_shop(session, page.shop_domain)
+        program = program_of(shop)
+        figures = compute_analytics(session, shop, program, period)
+    return render_page(
+        "analytics.html",
+        page,
+        active="/analytics",
+        figures=figures,
+        charts=_charts(figures),
+        errors=errors,
+        raw_from=raw_from or period.first.isoformat(),
+        raw_to=raw_to or period.last.isoformat(),
+        has_activity=any(
+            figures[f"points_{name}"]
+            for name in ("issued", "redeemed", "expired", "reversed", "deducted", "imported")
+        )
+        or figures["members"]["orders"]
+        or figures["non_members"]["orders"],
+    )
+
+
+def _decimal(value: str | None) -> Decimal | None:
+    return Decimal(value) if value is not None else None
+
+
+def _charts(figures: dict[str, Any]) -> dict[str, Any]:
+    members, others = figures["members"], figures["non_members"]
+    return {
+        "weekly": weekly_bars(
+            figures["weeks"],
+            ("issued", "redeemed", "expired"),
+            "Points issued, redeemed and expired per week",
+        ),
+        "members": paired_bars(
+            [
+                (
+                    f"Average order ({figures['currency']})",
+                    _decimal(members["aov"]),
+                    _decimal(others["aov"]),
+                    "{:,.2f}",
+                ),
+                (
+                    "Orders per customer",
+                    _decimal(members["orders_per_customer"]),
+                    _decimal(others["orders_per_customer"]),
+                    "{:,.2f}",
+                ),
+                (
+                    "Repeat-purchase rate",
+                    _decimal(members["repeat_rate"]),
+                    _decimal(others["repeat_rate"]),
+                    "%",
+                ),
+            ],
+            "Members compared with non-members",
+        ),
+        "tiers": share_bar(
+            [
+                (tier["name"], tier["members"], TIER_COLOURS[i % len(TIER_COLOURS)])
+                for i, tier in enumerate(figures["tiers"])
+            ],
+            "Members per tier",
+        ),
+    }
+
+
+TIER_COLOURS = ("#a0612d", "#8a8a8a", "#c9a227", "#2c6ecb", "#8051ff", "#e51c00")

@@ -1,4 +1,5 @@
-"""``/api/admin/imports``: preview, start and follow an import of balances (see ``imports``)."""
+"""The Import page and ``/api/admin/imports``: preview, start and follow an import of balances
+(reading the file: ``imports``; the job: ``plugin.jobs.balance_import``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
 from ..models import BalanceImport
 from ..runtime import kanta
+from .embedded import AdminPage, embedded_page, render_page
 from .imports import ImportFileError, decode, parse_balances, resolve_customers
 from .openapi import secured
 from .query_args import unknown_arguments
@@ -228,3 +230,26 @@ def import_status(import_id: str) -> Any:
         if record is None:
             abort(make_response({"error": "no such import"}, 404))
         return jsonify(_status(record))
+
+
+@bp.get("/import")
+@embedded_page
+def import_view(page: AdminPage) -> str:
+    with kanta().db.read() as session:
+        shop = installed_shop(session, page.shop_domain)
+        program = program_of(shop)
+        records = list(
+            session.scalars(
+                select(BalanceImport)
+                .where(BalanceImport.shop_id == shop.id)
+                .order_by(BalanceImport.id.desc())
+                .limit(20)
+            )
+        )
+    return render_page(
+        "import.html",
+        page,
+        active="/import",
+        imports=[_status(r) for r in records],
+        tiers=[t.name for t in program.tiers],
+    )

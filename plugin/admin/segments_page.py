@@ -1,16 +1,19 @@
-"""``/api/admin/segments``: members by filter, the choices for the filters, the CSV export."""
+"""The Segments page and ``/api/admin/segments``: members by filter, the filters' choices, the
+CSV export (rules in ``segments``)."""
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, jsonify, request, stream_with_context
 from sqlalchemy import func, select
 
 from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
-from ..models import CollectionProduct, OrderLine
+from ..models import CollectionProduct, Customer, OrderLine
 from ..runtime import kanta
+from .embedded import AdminPage, embedded_page, render_page
 from .openapi import secured
 from .query_args import unknown_arguments
 from .segments import (
@@ -197,3 +200,68 @@ def segment_export() -> Any:
     response.headers["Content-Disposition"] = f'attachment; filename="kanta-members-{columns}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/segments")
+@embedded_page
+def segments_view(page: AdminPage) -> str:
+    # A form submits its empty fields: here they mean "any".
+    filters = {k: v for k, v in request.args.items() if k in FILTERS and v.strip()}
+    with kanta().db.read() as session:
+        shop = installed_shop(session, page.shop_domain)
+        program = program_of(shop)
+        errors: dict[str, str] = {}
+        try:
+            segment = parse_segment(filters, program)
+        except SegmentError as error:
+            errors, segment = error.errors, parse_segment({}, program)
+        members, cursor = page_of_members(session, shop, program, segment, None, PAGE)
+        count = session.scalar(
+            select(func.count()).select_from(
+                segment_query(shop, program, segment).order_by(None).subquery()
+            )
+        )
+        products = session.execute(
+            select(OrderLine.product_id, func.max(OrderLine.title))
+            .where(OrderLine.shop_id == shop.id, OrderLine.product_id.is_not(None))
+            .group_by(OrderLine.product_id)
+            .order_by(func.max(OrderLine.title))
+            .limit(500)
+        ).all()
+        collections = session.execute(
+            select(
+                CollectionProduct.shopify_collection_id,
+                func.max(CollectionProduct.collection_title),
+            )
+            .where(CollectionProduct.shop_id == shop.id)
+            .group_by(CollectionProduct.shopify_collection_id)
+            .order_by(func.max(CollectionProduct.collection_title))
+        ).all()
+        any_member = session.scalar(
+            select(Customer.id)
+            .where(Customer.shop_id == shop.id, Customer.is_member.is_(True))
+            .limit(1)
+        )
+    query = "&".join(f"{k}={quote(v)}" for k, v in filters.items() if k not in errors)
+    return render_page(
+        "segments.html",
+        page,
+        active="/segments",
+        filters=filters,
+        errors=errors,
+        members=members,
+        more=cursor is not None,
+        count=count or 0,
+        any_member=any_member is not None,
+        tier_options=[("", "Any tier")] + [(t.key, t.name) for t in program.tiers],
+        consent_options=[
+            ("", "Any"),
+            ("yes", "Agreed"),
+            ("no", "Declined"),
+            ("unknown", "Not asked"),
+        ],
+        product_options=[("", "Any product")]
+        + [(str(p), t or f"Product {p}") for p, t in products],
+        collection_options=[("", "Any collection")] + [(str(c), t) for c, t in collections],
+        export_query=query,
+    )

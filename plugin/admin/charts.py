@@ -138,28 +138,26 @@ def _format(value: Decimal, style: str) -> str:
 
 
 def share_bar(parts: Sequence[tuple[str, int, str]], title: str) -> Markup:
-    """One stacked horizontal bar (e.g. members per tier), labelled below."""
-    width, height = 720, 64
-    total = sum(n for _, n, _ in parts) or 1
-    x = 0.0
+    """One horizontal bar per part (e.g. members per tier), with its count and share."""
+    width, row_h, left = 360, 30, 90
+    height = row_h * len(parts) + 6
+    total = sum(n for _, n, _ in parts)
+    peak = max((n for _, n, _ in parts), default=0) or 1
     svg = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
-    label_x = 0
-    for name, n, colour in parts:
-        w = width * n / total
+    for index, (name, n, colour) in enumerate(parts):
+        y = 4 + index * row_h
+        bar_w = (width - left - 90) * n / peak
+        share = f"{100 * n / total:.0f} %" if total else "—"
         svg.append(
-            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="24" fill="{colour}">'
-            f"<title>{escape(name)}: {n:,}</title></rect>"
+            f'<text x="0" y="{y + 16}" font-size="13" fill="{INK}">{escape(name)}</text>'
+            f'<rect x="{left}" y="{y + 3}" width="{max(bar_w, 1):.1f}" height="18" rx="3" '
+            f'fill="{colour}"><title>{escape(name)}: {n:,}</title></rect>'
+            f'<text x="{left + bar_w + 6:.1f}" y="{y + 16}" font-size="13" fill="{INK}">'
+            f'{n:,} <tspan fill="{SUBDUED}">({share})</tspan></text>'
         )
-        x += w
-        svg.append(
-            f'<rect x="{label_x}" y="40" width="10" height="10" rx="2" fill="{colour}"/>'
-            f'<text x="{label_x + 14}" y="49" font-size="12" fill="{INK}">'
-            f"{escape(name)} {n:,}</text>"
-        )
-        label_x += 150
     svg.append("</svg>")
     return Markup("".join(svg))

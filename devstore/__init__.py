@@ -12,8 +12,9 @@ What is simulated (sections of ``/work/shared/reference/shopify-platform.md``):
 - REST-shaped Order / Refund / Shop payloads with money sets, 64-bit ids, refund-line numbers
   (§4) — `payloads`;
 - the Admin GraphQL calls Kanta makes — ``discountCodeBasicCreate``, ``metafieldsSet`` (with
-  ``$app:`` namespaces and ``compareDigest``), ``customer``, ``shop`` — with the cost-based leaky
-  bucket and ``THROTTLED`` errors (§5) — `graphql`;
+  ``$app:`` namespaces and ``compareDigest``), ``customer``, ``shop`` (plan and billing country,
+  set per shop with ``DevStore.set_shop_plan``), ``collections`` (the catalogue's two) — with the
+  cost-based leaky bucket and ``THROTTLED`` errors (§5) — `graphql`;
 - a storefront, an order desk and a stand-in admin embedding the app (`web`).
 
 What is not: the authorization-code grant, webhook subscription management APIs (Kanta's

@@ -1,10 +1,10 @@
 """Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
 
 This is not a GraphQL engine. An operation is recognised by its first root field
-(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``); arguments are read from
-``variables`` (or from string literals in the query); the response always has the full documented
-shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
-inside ``customer`` are honoured.
+(``discountCodeBasicCreate``, ``metafieldsSet``, ``customer``, ``shop``, ``collections``);
+arguments are read from ``variables`` (or from string literals in the query); the response always
+has the full documented shape, whatever the selection set asks for. Root-field aliases and
+``metafield(...)`` aliases inside ``customer`` are honoured.
 
 Around that: authentication by ``X-Shopify-Access-Token`` (401 with Shopify's message), the
 cost-based leaky bucket (``THROTTLED`` at HTTP 200 with ``actualQueryCost: null``), an

@@ -25,7 +25,9 @@ Modules, one concern each:
 - ``awards``: the award of an order, its reversals on refunds and cancellation;
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
-- ``verify``: re-summing the ledger against the projections.
+- ``verify``: re-summing the ledger against the projections;
+- ``imports``: balances imported from another loyalty app, in bulk (kind ``import``; its lock
+  order: customers only, like adjustments).
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@
       if (result.ok) { status.textContent = "Saved"; window.location.reload(); return; }
       status.textContent = "Nothing was saved: correct the fields marked in red.";
       window.kanta.showErrors(form, result.body.errors || { form: result.body.error || "Could not save." });
+      var first = form.querySelector("[aria-invalid='true'], .field__error:not(:empty)");
+      if (first && first.scrollIntoView) { first.scrollIntoView({ block: "center" }); }
     }).catch(function () {
       button.disabled = false;
       status.textContent = "";

@@ -13,6 +13,14 @@ OpenAPI document (``OPENAPI_PATHS``, optional ``OPENAPI_SCHEMAS``; see ``openapi
 - ``data_requests``: the ``customers/data_request`` exports (``data_requests_page``: its page);
 - ``embedded``: how a document request is verified and a page rendered (the layout, the nav);
 - ``openapi``: ``GET /api/admin/openapi.json``.
+
+Adding a page (say ``analytics``): a module with ``bp = Blueprint(...)``, a view
+``@bp.get("/analytics") @embedded_page def page(page: AdminPage) -> str`` returning
+``render_page("analytics.html", page, active="/analytics", ...)`` (its template extends
+``base.html`` and imports ``_polaris.html`` as ``ui``), the JSON API next to it with
+``admin_caller()`` + ``installed_shop()`` and an ``OPENAPI_PATHS`` fragment (``openapi.secured``,
+``openapi.json_response``); then list the module in ``register_admin`` and ``api_modules``. The
+nav (``embedded.NAV``) already links Analytics, Segments, Import and Data requests.
 """
 
 from __future__ import annotations

@@ -50,7 +50,10 @@ def data_requests() -> Any:
 def data_request_download(data_request_id: str) -> Any:
     """One export as a JSON file the merchant sends to the customer."""
     caller = admin_caller()
-    if not data_request_id.isdigit() or not 0 < int(data_request_id) < 2**63:
+    if (
+        not (data_request_id.isascii() and data_request_id.isdigit())
+        or not 0 < int(data_request_id) < 2**63
+    ):
         abort(make_response({"error": "no such data request"}, 404))
     with kanta().db.read() as session:
         shop = installed_shop(session, caller.shop_domain)

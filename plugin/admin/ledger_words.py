@@ -33,7 +33,10 @@ def refunded_units(
     refs = {
         int(e.source_ref)
         for e in entries
-        if e.kind == "refund_reversal" and e.source_ref and e.source_ref.isdigit()
+        if e.kind == "refund_reversal"
+        and e.source_ref
+        and e.source_ref.isascii()
+        and e.source_ref.isdigit()
     }
     if not refs:
         return {}
@@ -85,7 +88,9 @@ def explain(entry: LedgerEntry) -> str | None:
     """The second line: how the points were computed, when the ledger says so."""
     details: dict[str, Any] = entry.details or {}
     if entry.kind == "order_award" and details.get("eligible_amount"):
-        parts = [f"{details['eligible_amount']} {details.get('currency', '')}".strip()]
+        parts = [
+            f"on {details['eligible_amount']} {details.get('currency', '')}".strip() + " spent"
+        ]
         multiplier = details.get("multiplier")
         if multiplier and multiplier not in ("1", "1.0"):
             parts.append(f"×{multiplier} tier bonus")
@@ -95,5 +100,6 @@ def explain(entry: LedgerEntry) -> str | None:
     if entry.kind == "refund_reversal" and details.get("refunded_eligible"):
         return f"{details['refunded_eligible']} refunded"
     if entry.kind == "adjustment" and entry.actor:
-        return f"by {entry.actor}"
+        who = entry.actor.removeprefix("staff:")
+        return "by staff" if who == "staff" else f"by staff user {who}"
     return None

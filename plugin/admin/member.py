@@ -29,7 +29,7 @@ MAX_ENTRIES = 200
 
 
 def _valid_customer_id(customer_id: str) -> bool:
-    return customer_id.isdigit() and 0 < int(customer_id) < 2**63
+    return customer_id.isascii() and customer_id.isdigit() and 0 < int(customer_id) < 2**63
 
 
 def _find_member(session: Session, shop: Shop, customer_id: str) -> Customer | None:

@@ -76,7 +76,7 @@ def decode_cursor(cursor: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     prefix, _, number = raw.partition(":")
-    if prefix != "m1" or not number.isdigit() or not 0 < int(number) < 2**63:
+    if prefix != "m1" or not (number.isascii() and number.isdigit()) or not 0 < int(number) < 2**63:
         return None
     return int(number)
 

@@ -72,7 +72,11 @@ def parse_rewards(raw: Any) -> list[RewardInput]:
         pk: int | None = None
         if reward_id not in (None, ""):
             text = str(reward_id) if isinstance(reward_id, str | int) else ""
-            if isinstance(reward_id, bool) or not text.isdigit() or not 0 < int(text) < 2**63:
+            if (
+                isinstance(reward_id, bool)
+                or not (text.isascii() and text.isdigit())
+                or not 0 < int(text) < 2**63
+            ):
                 errors[f"{at}.id"] = "not a reward of this shop"
             elif int(text) in seen:
                 errors[f"{at}.id"] = "listed twice"

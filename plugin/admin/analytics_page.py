@@ -11,10 +11,11 @@ from flask import Blueprint, jsonify, request
 from ..auth import admin_caller, installed_shop
 from ..ledger import program_of
 from ..runtime import kanta
-from .analytics import PeriodError, compute_analytics, parse_period
+from .analytics import compute_analytics
 from .charts import paired_bars, share_bar, weekly_bars
 from .embedded import AdminPage, embedded_page, render_page
 from .openapi import secured
+from .period import PeriodError, parse_period
 from .query_args import unknown_arguments
 
 bp = Blueprint("admin_analytics_api", __name__)

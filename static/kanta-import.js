@@ -66,8 +66,9 @@
       body.new_customers.toLocaleString() + " new customers).";
     preview.appendChild(text("p", summary));
     if (body.error_count) {
-      preview.appendChild(text("p", body.error_count.toLocaleString() +
-        " rows cannot: fix them in the file and preview again. Nothing is imported while any row is refused.", "critical"));
+      var rows = body.error_count === 1 ? " row cannot" : " rows cannot";
+      preview.appendChild(text("p", body.error_count.toLocaleString() + rows +
+        " be imported: fix the file and preview again. Nothing is imported while any row is refused.", "critical"));
       preview.appendChild(errorTable(body.errors));
     }
     importButton.disabled = body.error_count > 0 || body.valid === 0;

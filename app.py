@@ -112,4 +112,6 @@ def register_commands(app: Flask) -> None:
 
 if __name__ == "__main__":
     port = int(os.environ.get("PORT", "5000"))
+    # The demo's URL (printed, and framed by the demo admin) must be the port served here.
+    os.environ.setdefault("SHOPIFY_APP_URL", f"http://127.0.0.1:{port}")
     create_app().run(host="127.0.0.1", port=port, threaded=True)

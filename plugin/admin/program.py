@@ -1,10 +1,11 @@
 """The loyalty program's settings: the page ``/program`` and ``GET``/``PUT /api/admin/program``.
 
-A ``PUT`` carries the whole program (settings and rewards). It is validated in full before
-anything is written: any invalid value answers 422 with ``{"errors": {field: message}}`` and
-changes nothing. An accepted change is written with its audit row (who — the session token's
-staff user —, when, before, after) in one transaction. ``POST /api/admin/program/example``
-shows what an order of a given amount earns at each tier, computed by ``plugin.loyalty``.
+A ``PUT`` carries the settings to change (any left out keep their value) and the rewards to
+edit or add. The program it would make is validated in full before anything is written: any
+invalid value answers 422 with ``{"errors": {field: message}}`` and changes nothing. An
+accepted change is written with its audit row (who — the session token's staff user —, when,
+before, after) in one transaction. ``POST /api/admin/program/example`` shows what an order of
+a given amount earns at each tier, computed by ``plugin.loyalty``.
 """
 
 from __future__ import annotations
@@ -107,44 +108,47 @@ def put_program() -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
         return jsonify({"error": "expected a JSON object", "errors": {}}), 400
+    k = kanta()
+    try:
+        with k.db.transaction() as session:
+            return _save(session, caller.shop_domain, caller.user_id, body)
+    except (Refused, RewardError) as error:
+        # Raised inside the unit of work, so it rolled back: nothing was written.
+        return jsonify({"error": "invalid program", "errors": error.errors}), 422
+
+
+class Refused(ValueError):
+    """Invalid values in a program change; ``errors`` maps each field to its message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _save(session: Session, domain: str, user_id: str | None, body: dict[str, Any]) -> Any:
+    now = kanta().now()
+    shop = installed_shop(session, domain)
+    # Lock the shop row: two staff saving at once are audited one after the other, and each
+    # change is validated against the program it replaces.
+    session.refresh(shop, with_for_update=True)
+    current = program_of(shop).to_dict()
     settings_part = {
         k: v for k, v in body.items() if k not in ("rewards", "currency", "updated_at")
     }
-    errors: dict[str, str] = {}
-    unknown = sorted(set(settings_part) - set(ProgramSettings().to_dict()))
-    for name in unknown:
-        errors[name] = "not a program setting"
+    errors = {name: "not a program setting" for name in sorted(set(settings_part) - set(current))}
+    program: ProgramSettings | None = None
+    rewards: list[RewardInput] = []
     try:
-        program = ProgramSettings.from_dict(settings_part)
+        # A setting left out keeps its value: a partial body never resets the rest.
+        program = ProgramSettings.from_dict({**current, **settings_part})
     except ProgramError as error:
         errors.update(error.errors)
     try:
         rewards = parse_rewards(body.get("rewards", []))
     except RewardError as error:
         errors.update(error.errors)
-    if errors:
-        return jsonify({"error": "invalid program", "errors": errors}), 422
-
-    k = kanta()
-    try:
-        with k.db.transaction() as session:
-            return _save(session, caller.shop_domain, caller.user_id, program, rewards)
-    except RewardError as error:
-        # Raised inside the unit of work, so it rolled back: nothing was written.
-        return jsonify({"error": "invalid program", "errors": error.errors}), 422
-
-
-def _save(
-    session: Session,
-    domain: str,
-    user_id: str | None,
-    program: ProgramSettings,
-    rewards: list[RewardInput],
-) -> Any:
-    now = kanta().now()
-    shop = installed_shop(session, domain)
-    # Lock the shop row: two staff saving at once are audited one after the other.
-    session.refresh(shop, with_for_update=True)
+    if errors or program is None:
+        raise Refused(errors)
     before = program_json(session, shop)
     apply_rewards(session, shop, rewards, now)
     shop.program = program.to_dict()
@@ -309,8 +313,12 @@ OPENAPI_PATHS: dict[str, Any] = {
         ),
         "put": secured(
             {
-                "summary": "Replace the program; missing settings take their defaults",
-                "description": "Any invalid value answers 422 and changes nothing.",
+                "summary": "Change the program: the settings given, and the rewards listed",
+                "description": (
+                    "Settings left out keep their value; rewards not listed are left as they "
+                    "are (a reward with an id is edited, one without is added). Any invalid "
+                    "value answers 422 and changes nothing."
+                ),
                 "operationId": "putProgram",
                 "requestBody": {
                     "required": True,

@@ -114,3 +114,15 @@ def test_openapi_document_is_served_and_covers_every_admin_api_route(stack: Shop
             path = rule.rule.replace("<", "{").replace(">", "}")
             routed |= {(path, m) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")}
     assert routed == documented
+
+
+def test_a_token_of_another_shop_cannot_adjust_this_shops_member(stack: ShopifyStack) -> None:
+    install_shop(stack.app, OTHER_SHOP)
+    add_member(stack, shop_pk(stack), 8, "h@example.com", points_balance=10)
+    response = stack.client.post(
+        "/api/admin/members/8/adjustments",
+        json={"points": 500, "reason": "free points"},
+        headers=bearer(OTHER_SHOP),
+    )
+    assert response.status_code == 404
+    assert stack.client.get("/api/admin/members/8", headers=bearer()).get_json()["points"] == 10

@@ -224,3 +224,14 @@ def test_unauthenticated_calls_are_refused(stack: ShopifyStack) -> None:
     assert stack.client.get("/api/admin/program").status_code == 401
     assert stack.client.put("/api/admin/program", json={}).status_code == 401
     assert shop_pk(stack) > 0
+
+
+def test_a_partial_put_changes_only_what_it_names(stack: ShopifyStack) -> None:
+    before = program_of(stack)
+    response = stack.client.put("/api/admin/program", json={"earn_rate": "3"}, headers=bearer())
+    assert response.status_code == 200
+    after = response.get_json()
+    assert after["earn_rate"] == "3"
+    assert after["tiers"] == before["tiers"]
+    assert after["rewards"] == before["rewards"]
+    assert after["welcome_bonus"] == before["welcome_bonus"]

@@ -14,8 +14,10 @@ What is simulated (sections of ``/work/shared/reference/shopify-platform.md``):
 - the Admin GraphQL calls Kanta makes — ``discountCodeBasicCreate``,
   ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``, ``codeDiscountNodeByCode``,
   ``metafieldsSet`` (with ``$app:`` namespaces and ``compareDigest``), ``customer`` (with its
-  store-credit accounts), ``shop`` — with the cost-based leaky bucket, ``THROTTLED`` errors and
-  forced failures including a lost answer (§5) — `graphql`, `graphql_rewards`;
+  store-credit accounts), ``shop`` (plan and billing country, set per shop with
+  ``DevStore.set_shop_plan``), ``collections`` (the catalogue's two) — with the cost-based leaky
+  bucket, ``THROTTLED`` errors and forced failures including a lost answer (§5) — `graphql`,
+  `graphql_rewards`;
 - a storefront, an order desk, a checkout page running the app's Functions with Node
   (`checkout_functions`) and a stand-in admin embedding the app (`web`).
 

@@ -229,3 +229,30 @@ class AdminApiState(StoreState):
                 Decimal(0),
             )
             return len(orders), money(spent)
+
+    def set_shop_plan(
+        self,
+        shop_domain: str | None = None,
+        *,
+        display_name: str = "Development",
+        shopify_plus: bool = False,
+        country_code: str = "CA",
+    ) -> None:
+        """What ``shop { plan billingAddress }`` answers for this shop (default: a Canadian
+        development store, not Plus)."""
+        with self._locked():
+            self._shop(shop_domain)["plan"] = {
+                "display_name": display_name,
+                "shopify_plus": shopify_plus,
+                "country_code": country_code,
+            }
+            self._save()
+
+    def shop_plan(self, shop_domain: str | None = None) -> JSON:
+        with self._locked():
+            plan: JSON = self._shop(shop_domain).get("plan") or {}
+            return {
+                "display_name": plan.get("display_name", "Development"),
+                "shopify_plus": plan.get("shopify_plus", False),
+                "country_code": plan.get("country_code", "CA"),
+            }

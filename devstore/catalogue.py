@@ -70,3 +70,9 @@ CUSTOMERS = (
     ("Margaret", "Hamilton", "margaret.hamilton@example.com", None),
     ("Linus", "Pauling", "linus.pauling@example.com", "+16135550106"),
 )
+
+# Custom collections of the catalogue above, by product title (Admin GraphQL ``collections``).
+COLLECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Tea", ("Sencha Green Tea", "Loose Leaf Sampler")),
+    ("Teaware", ("Ceramic Mug", "Bamboo Whisk", "Cast Iron Teapot")),
+)

@@ -1,9 +1,9 @@
 """Answers to the Admin GraphQL calls Kanta makes (reference §5), Shopify-shaped.
 
 This is not a GraphQL engine. An operation is recognised by its first root field
-(``metafieldsSet``, ``customer``, ``shop``; the reward calls ``discountCodeBasicCreate``,
-``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit`` and ``codeDiscountNodeByCode``
-are answered by ``graphql_rewards``); arguments are read from
+(``metafieldsSet``, ``customer``, ``shop``, ``collections``; the reward calls
+``discountCodeBasicCreate``, ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``
+and ``codeDiscountNodeByCode`` are answered by ``graphql_rewards``); arguments are read from
 ``variables`` (or from string literals in the query); the response always has the full documented
 shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
 inside ``customer`` are honoured.
@@ -24,6 +24,7 @@ from typing import Any
 
 from devstore import graphql_customizations as customizations
 from devstore import graphql_rewards as rewards
+from devstore.catalogue import COLLECTIONS
 from devstore.store import DevStore, ThrottleStatus
 
 __all__ = ["GraphQLResponse", "handle_graphql"]
@@ -36,6 +37,7 @@ QUERY_COSTS = {
     "shop": 2,
     "codeDiscountNodeByCode": 1,
     "paymentCustomizations": 2,
+    "collections": 12,
 }
 MAX_METAFIELDS = 25
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
@@ -297,6 +299,7 @@ def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON |
 
 def _shop(store: DevStore, shop: str) -> JSON:
     resource = store.shop_resource(shop)
+    plan = store.shop_plan(shop)
     return {
         "id": f"gid://shopify/Shop/{resource['id']}",
         "name": resource["name"],
@@ -305,10 +308,40 @@ def _shop(store: DevStore, shop: str) -> JSON:
         "currencyCode": resource["currency"],
         "ianaTimezone": resource["iana_timezone"],
         "plan": {
-            "displayName": resource["plan_display_name"],
-            "partnerDevelopment": True,
-            "shopifyPlus": False,
+            "displayName": plan["display_name"],
+            "partnerDevelopment": plan["display_name"] == "Development",
+            "shopifyPlus": plan["shopify_plus"],
         },
+        "billingAddress": {"countryCodeV2": plan["country_code"]},
+    }
+
+
+def _collections(store: DevStore, shop: str, query: str, variables: JSON) -> JSON:
+    """``collections(first:, after:)`` with each collection's ``products`` (one page of 250)."""
+    by_title = {p["title"]: p["id"] for p in store.products(shop)}
+    nodes = [
+        {
+            "id": f"gid://shopify/Collection/{store.shop_id(shop) + 900 + index}",
+            "title": title,
+            "products": {
+                "nodes": [
+                    {"id": f"gid://shopify/Product/{by_title[name]}"}
+                    for name in products
+                    if name in by_title
+                ]
+            },
+        }
+        for index, (title, products) in enumerate(COLLECTIONS)
+    ]
+    raw_first = _argument(query, "collections", "first", variables)
+    first = raw_first if isinstance(raw_first, int) and 0 < raw_first <= 250 else 50
+    after = _argument(query, "collections", "after", variables)
+    start = int(after) if isinstance(after, str) and after.isdigit() else 0
+    page = nodes[start : start + first]
+    end = start + len(page)
+    return {
+        "pageInfo": {"hasNextPage": end < len(nodes), "endCursor": str(end) if page else None},
+        "nodes": page,
     }
 
 
@@ -413,6 +446,8 @@ def handle_graphql(
         data = _customer(store, shop_domain, query, variables)
     elif not is_mutation and operation.field == "shop":
         data = _shop(store, shop_domain)
+    elif not is_mutation and operation.field == "collections":
+        data = _collections(store, shop_domain, query, variables)
     else:
         root = "Mutation" if is_mutation else "QueryRoot"
         error = {

@@ -24,6 +24,8 @@ from .db import insert_for
 from .ledger import suppression_key
 from .loyalty.orders import PayloadError
 from .models import (
+    BalanceImport,
+    CollectionProduct,
     Customer,
     CustomerMetafieldSync,
     CustomerPreference,
@@ -31,6 +33,7 @@ from .models import (
     LedgerEntry,
     Order,
     OrderEvent,
+    OrderLine,
     RedactedCustomer,
     Redemption,
     Reward,
@@ -68,6 +71,9 @@ def redact_shop(session: Session, shop: Shop) -> None:
         return
     # Children first: SQLite may run without ON DELETE CASCADE support in old files.
     for model in (
+        BalanceImport,
+        CollectionProduct,
+        OrderLine,
         RedactedCustomer,
         WebhookReceipt,
         DataExport,

@@ -123,6 +123,12 @@ class Shop(Base):
     program_updated_at: Mapped[datetime | None]
     # Tier points earned before this moment have been aged out by the daily job.
     tiers_aged_until: Mapped[datetime | None]
+    # What Shopify says of the shop's plan and country (Admin GraphQL ``shop``, synced by the
+    # ``sync_shop_facts`` job): what the checkout Functions may move depends on them.
+    plan_display_name: Mapped[str | None] = mapped_column(String(64))
+    plan_shopify_plus: Mapped[bool | None] = mapped_column(Boolean)
+    country_code: Mapped[str | None] = mapped_column(String(2))
+    shop_facts_synced_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     @property
@@ -190,6 +196,7 @@ class Order(Base):
     __table_args__ = (
         UniqueConstraint("shop_id", "shopify_order_id"),
         Index("ix_orders_shop_customer", "shop_id", "customer_id"),
+        Index("ix_orders_shop_paid", "shop_id", "paid_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -426,3 +433,66 @@ class DataExport(Base):
     shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OrderLine(Base):
+    """What an order's line sold (product and variant), kept from the order webhooks so the
+    merchant can find who bought a product or anything of a collection. Who bought it is the
+    order's customer (``orders.customer_id``); nothing personal is stored here."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_order_id", "line_id"),
+        Index("ix_order_lines_shop_product", "shop_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_order_id: Mapped[int] = mapped_column(BigInteger)
+    line_id: Mapped[int] = mapped_column(BigInteger)
+    product_id: Mapped[int | None] = mapped_column(BigInteger)
+    variant_id: Mapped[int | None] = mapped_column(BigInteger)
+    title: Mapped[str | None] = mapped_column(String(255))
+    quantity: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CollectionProduct(Base):
+    """One product of one collection of the shop, as Admin GraphQL ``collections`` lists them
+    (synced by the ``sync_collections`` job)."""
+
+    __tablename__ = "collection_products"
+    __table_args__ = (
+        UniqueConstraint("shop_id", "shopify_collection_id", "product_id"),
+        Index("ix_collection_products_shop_product", "shop_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shopify_collection_id: Mapped[int] = mapped_column(BigInteger)
+    collection_title: Mapped[str] = mapped_column(String(255))
+    product_id: Mapped[int] = mapped_column(BigInteger)
+    synced_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BalanceImport(Base):
+    """An import of balances from another loyalty app: the uploaded CSV until the job has run,
+    its progress, and the per-row errors that stopped it (all or nothing)."""
+
+    __tablename__ = "balance_imports"
+    __table_args__ = (Index("ix_balance_imports_shop", "shop_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    # queued -> validating -> writing -> done | failed
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    points_total: Mapped[int] = mapped_column(BigInteger, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The file as uploaded; cleared once the job is done (it holds emails).
+    csv_text: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]

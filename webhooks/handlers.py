@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from plugin import compliance, ledger
+from plugin import compliance, ledger, purchases
 from plugin.jobs import JobRequest
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Shop
@@ -46,7 +46,9 @@ def _order_handler(event: str | None) -> Handler:
     def handle(
         session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
     ) -> list[JobRequest]:
-        order = ledger.record_order(session, shop, parse_order(payload), event, d.received_at)
+        facts = parse_order(payload)
+        order = ledger.record_order(session, shop, facts, event, d.received_at)
+        purchases.record_order_lines(session, shop, facts.order_id, payload)
         return _customer_changed(shop, order.customer_id) if event is not None else []
 
     handle.__name__ = f"on_order_{event or 'seen'}"

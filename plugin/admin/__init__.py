@@ -7,7 +7,10 @@ OpenAPI document (``OPENAPI_PATHS``, optional ``OPENAPI_SCHEMAS``; see ``openapi
 - ``program``: ``/program`` and ``GET``/``PUT /api/admin/program`` (with its audit trail);
 - ``members``: ``/members`` and ``GET /api/admin/members`` (search, tier filter, keyset pages);
 - ``member``: ``/members/<id>``, ``GET /api/admin/members/<id>``, adjustments;
-- ``data_requests``: the ``customers/data_request`` exports;
+- ``analytics_page``: ``/analytics`` and ``GET /api/admin/analytics`` (figures: ``analytics``);
+- ``segments_page``: ``/segments``, ``/api/admin/segments/…`` (filters and export: ``segments``);
+- ``import_page``: ``/import`` and ``/api/admin/imports`` (reading the file: ``imports``);
+- ``data_requests``: the ``customers/data_request`` exports (``data_requests_page``: its page);
 - ``embedded``: how a document request is verified and a page rendered (the layout, the nav);
 - ``openapi``: ``GET /api/admin/openapi.json``.
 
@@ -29,13 +32,43 @@ from flask import Flask
 
 def api_modules() -> tuple[ModuleType, ...]:
     """The modules whose OPENAPI_PATHS make up /api/admin/openapi.json (add yours here)."""
-    from . import data_requests, member, members, program
+    from . import (
+        analytics_page,
+        data_requests,
+        import_page,
+        member,
+        members,
+        program,
+        segments_page,
+    )
 
-    return (program, members, member, data_requests)
+    return (program, members, member, analytics_page, segments_page, import_page, data_requests)
 
 
 def register_admin(app: Flask) -> None:
-    from . import data_requests, home, member, members, openapi, program
+    from . import (
+        analytics_page,
+        data_requests,
+        data_requests_page,
+        home,
+        import_page,
+        member,
+        members,
+        openapi,
+        program,
+        segments_page,
+    )
 
-    for module in (home, program, members, member, data_requests, openapi):
+    for module in (
+        home,
+        program,
+        members,
+        member,
+        analytics_page,
+        segments_page,
+        import_page,
+        data_requests,
+        data_requests_page,
+        openapi,
+    ):
         app.register_blueprint(module.bp)

@@ -121,10 +121,11 @@ def _value(raw: Any, kind: Any) -> Decimal | None:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
         return None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
-        return None
     limit = Decimal(100) if kind == "percentage" else Decimal(100_000)
-    return value if Decimal(0) < value <= limit else None
+    # The range first: quantizing a value of more than 28 digits raises InvalidOperation.
+    if not value.is_finite() or not Decimal(0) < value <= limit:
+        return None
+    return value if value == value.quantize(Decimal("0.01")) else None
 
 
 def apply_rewards(session: Session, shop: Shop, rewards: list[RewardInput], now: datetime) -> None:

@@ -248,6 +248,7 @@ def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
 
 
 # Job modules register themselves with @job on import (after JOBS and job() exist above).
+from . import balance_import, shop_facts  # noqa: E402, F401
 from . import checkout_functions as _checkout_functions  # noqa: E402, F401
 from . import preferences as _preferences  # noqa: E402, F401
 from . import redemptions as _redemptions  # noqa: E402, F401

@@ -27,7 +27,9 @@ Modules, one concern each:
 - ``redemptions``: points reserved for a reward, given back when Shopify does not issue it
   (the customer row first, then the redemption row);
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
-- ``verify``: re-summing the ledger against the projections.
+- ``verify``: re-summing the ledger against the projections;
+- ``imports``: balances imported from another loyalty app, in bulk (kind ``import``; its lock
+  order: customers only, like adjustments).
 """
 
 from __future__ import annotations

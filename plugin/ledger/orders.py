@@ -14,6 +14,7 @@ from ..loyalty.orders import (
     OrderFacts,
     RefundFacts,
 )
+from ..loyalty.payment_names import checkout_name_for_gateway
 from ..models import Customer, Order, OrderEvent, Shop
 from .awards import award_order, reverse_for_cancellation, reverse_for_refund
 from .entries import program_of
@@ -104,6 +105,10 @@ def _remember_order(order: Order, facts: OrderFacts) -> None:
     if facts.total_price is not None:
         order.total_price = facts.total_price
     order.payment_gateway = facts.payment_gateway or order.payment_gateway
+    # The name checkout shows for it (what preferences and analytics compare).
+    order.payment_method_name = (
+        checkout_name_for_gateway(facts.payment_gateway) or order.payment_method_name
+    )
     ship = facts.shipping[0] if facts.shipping else None
     if ship is not None:
         order.delivery_title = ship.title

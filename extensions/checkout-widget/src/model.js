@@ -102,8 +102,8 @@ export function readLoyalty(json) {
 }
 
 /**
- * The optional `recent` list: entries with an integer `points` and some label. The contract leaves
- * its shape open, so a few likely field names are accepted and anything else is skipped.
+ * The optional `recent` list, as the backend sends it: `{points: int, description: str, at: iso}`
+ * (newest first). Entries without integer points are skipped.
  * @param {unknown} value
  * @returns {RecentEntry[]}
  */
@@ -113,8 +113,8 @@ function readRecent(value) {
     .filter((entry) => isObject(entry) && Number.isInteger(entry.points))
     .map((entry) => ({
       points: entry.points,
-      label: text(entry.title) ?? text(entry.reason) ?? text(entry.description) ?? "",
-      date: text(entry.created_at) ?? text(entry.date),
+      label: text(entry.description) ?? "",
+      date: text(entry.at),
     }))
     .slice(0, RECENT_LIMIT);
 }

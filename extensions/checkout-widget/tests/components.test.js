@@ -108,7 +108,7 @@ describe("profile page markup", () => {
   test("recent points, remembered choices with a clear option, consent switch", () => {
     const loyalty = readLoyalty(
       memberLoyalty({
-        recent: [{ points: 120, title: "Order #1001" }],
+        recent: [{ points: 120, description: "Order #1001" }],
         choices: { payment_methods: ["Credit card"], delivery_options: ["Express"] },
       }),
     );

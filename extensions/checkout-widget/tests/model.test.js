@@ -56,8 +56,8 @@ describe("readLoyalty", () => {
 
   test("reads the optional recent list, newest first as sent, at most five", () => {
     const recent = [
-      { points: 120, title: "Order #1001", created_at: "2026-11-20" },
-      { points: -500, reason: "€5 off" },
+      { points: 120, description: "Order #1001", at: "2026-11-20" },
+      { points: -500, description: "€5 off" },
       { points: "7", title: "ignored" },
       ...Array.from({ length: 6 }, (_, i) => ({ points: i, description: `Bonus ${i}` })),
     ];

@@ -22,7 +22,9 @@ Modules, one concern each:
 - ``locks``: lock-or-create the order and customer rows, in the order above;
 - ``facts``: what an order event keeps of its payload;
 - ``orders``: recording order and refund events, settling an order;
-- ``awards``: the award of an order, its reversals on refunds and cancellation;
+- ``awards``: the award of an order (and the welcome bonus of auto-enrolment), its reversals on
+  refunds and cancellation;
+- ``edits``: edits and exchanges after payment (units removed, lines added);
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
 - ``verify``: re-summing the ledger against the projections.
@@ -33,7 +35,13 @@ from __future__ import annotations
 from .entries import Change, LedgerError, append, entry_by_key, program_of
 from .locks import lock_customer, lock_customer_by_pk, lock_order, suppression_key
 from .members import adjust_points, join_program
-from .orders import ORDER_EVENT_KINDS, record_order, record_refund, settle_order
+from .orders import (
+    ORDER_EVENT_KINDS,
+    record_order,
+    record_order_edit,
+    record_refund,
+    settle_order,
+)
 from .schedule import expire_inactive_points, refresh_tiers, release_pending_points
 from .verify import Mismatch, verify_ledger
 
@@ -52,6 +60,7 @@ __all__ = [
     "lock_order",
     "program_of",
     "record_order",
+    "record_order_edit",
     "record_refund",
     "refresh_tiers",
     "release_pending_points",

@@ -50,6 +50,9 @@ class ProgramSettings:
     welcome_bonus: int = 100
     # Customers become members with their first paid order; off means they must join first.
     auto_enroll: bool = True
+    # A refund of an amount that names no line (a goodwill gesture, "never arrived") reverses
+    # points in proportion to the money it returns; off keeps the points in place.
+    amount_refunds_reverse_points: bool = True
 
     def tier_for(self, tier_points: int) -> Tier:
         current = self.tiers[0]
@@ -90,6 +93,7 @@ class ProgramSettings:
             "expiry_days": self.expiry_days,
             "welcome_bonus": self.welcome_bonus,
             "auto_enroll": self.auto_enroll,
+            "amount_refunds_reverse_points": self.amount_refunds_reverse_points,
         }
 
     @classmethod
@@ -106,7 +110,12 @@ class ProgramSettings:
                 errors["earn_rate"] = "must be a number from 0 to 1000"
             else:
                 values["earn_rate"] = rate
-        for flag in ("include_shipping", "include_tax", "auto_enroll"):
+        for flag in (
+            "include_shipping",
+            "include_tax",
+            "auto_enroll",
+            "amount_refunds_reverse_points",
+        ):
             if flag in data:
                 if not isinstance(data[flag], bool):
                     errors[flag] = "must be true or false"

@@ -15,6 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from devstore.changes import (
+    build_amount_refund,
+    build_edited_order,
+    build_exchange,
+    build_order_edit,
+)
 from devstore.payloads import (
     ID_BASE,
     LineSpec,
@@ -81,6 +87,46 @@ class Shopper:
         )
         self.send("refunds/create", refund, **kwargs)
         return refund
+
+    def refunds_amount(self, order: dict[str, Any], amount: str, **kwargs: Any) -> dict[str, Any]:
+        """Refund money without naming a line ("never arrived", a goodwill gesture)."""
+        refund = build_amount_refund(refund_id=next_id(), order=order, amount=Decimal(amount))
+        self.send("refunds/create", refund, **kwargs)
+        return refund
+
+    def edits(
+        self,
+        order: dict[str, Any],
+        *,
+        add: list[LineSpec] | None = None,
+        remove: list[tuple[int, int]] | None = None,
+        paid: bool = True,
+    ) -> dict[str, Any]:
+        """The merchant edits the order: ``remove`` (line index, units), ``add`` new lines.
+        Shopify sends ``orders/edited`` and then ``orders/updated`` with the new contents."""
+        removed = [(order["line_items"][i]["id"], units) for i, units in remove or []]
+        edit_index = next(_ids)
+        updated = build_edited_order(
+            order, add=add, remove=removed, paid=paid, edit_index=edit_index
+        )
+        added = updated["line_items"][len(order["line_items"]) :]
+        edit = build_order_edit(edit_id=next_id(), order=order, added=added, removed=removed)
+        self.send("orders/edited", edit)
+        self.send("orders/updated", updated)
+        return updated
+
+    def exchanges(
+        self, order: dict[str, Any], returned: list[tuple[int, int]], *replacement: LineSpec
+    ) -> dict[str, Any]:
+        refund, updated = build_exchange(
+            refund_id=next_id(),
+            order=order,
+            returned=[(order["line_items"][i]["id"], qty) for i, qty in returned],
+            replacement=list(replacement),
+        )
+        self.send("refunds/create", refund)
+        self.send("orders/updated", updated)
+        return updated
 
     def cancels(self, order: dict[str, Any]) -> None:
         self.send("orders/cancelled", build_cancelled_order(order))

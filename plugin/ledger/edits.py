@@ -66,7 +66,7 @@ def apply_contents(
                         "added_lines": [str(i) for i in added],
                         "eligible_amount": str(order.eligible_amount),
                         "earn_rate": str(rate),
-                        "multiplier": str(multiplier),
+                        "multiplier": format(multiplier.normalize(), "f"),
                         "awarded_points": order.awarded_points,
                     },
                 ),

@@ -147,23 +147,28 @@ def award_trigger(program: ProgramSettings, events: list[OrderEvent]) -> OrderEv
     """The event whose payload the award is made from, or None while the order may not earn.
 
     Only orders paid in full earn. On payment: the first ``orders/paid`` (Shopify sends it only
-    once the order is paid in full). On fulfilment: the fulfilment, once the order is paid —
-    the fulfilment payload itself says ``paid``/``partially_refunded``, or an ``orders/paid``
-    came (then whichever of the two came later is the trigger: the latest payload before the
-    award). A fulfilment payload that does not say its financial status waits for the payment.
+    once the order is paid in full). On fulfilment: once the order is fulfilled and some
+    payload said it is paid in full (``orders/paid``, or ``financial_status`` ``paid`` /
+    ``partially_refunded`` on any order payload), the one of those two that came later — the
+    latest payload before the award. A payload that does not say its financial status never
+    counts as paid; a partially paid order waits until it is paid in full.
     """
     paid = next((e for e in events if e.kind == "paid"), None)
     if program.award_on == "paid":
         return paid
-    fulfilled = [e for e in events if e.kind == "fulfilled"]
-    if not fulfilled:
+    fulfilled = next((e for e in events if e.kind == "fulfilled"), None)
+    paid_in_full = next(
+        (
+            e
+            for e in events
+            if e.kind == "paid"
+            or (e.kind in CONTENT_KINDS and e.facts.get("financial_status") in PAID_STATUSES)
+        ),
+        None,
+    )
+    if fulfilled is None or paid_in_full is None:
         return None
-    for event in fulfilled:
-        if event.facts.get("financial_status") in PAID_STATUSES:
-            return event
-    if paid is None:
-        return None
-    return paid if paid.id > fulfilled[0].id else fulfilled[0]
+    return fulfilled if fulfilled.id >= paid_in_full.id else paid_in_full
 
 
 def _award_customer(

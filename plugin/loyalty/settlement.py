@@ -11,11 +11,11 @@ it, each in a way that does not depend on the order they arrive in:
   once the order is paid in full, earn at the award's stored rate and multiplier.
 
 From it, the eligible amount to reverse is
-``max(units gone, units refunded by line + share refunded by amount)`` where the share is
-``money refunded by amount ÷ money the order charged`` (tips and gift cards left out) times the
-eligible amount. Taking the larger, not the sum, is what makes a unit removed by an edit and
-then refunded — by line or by amount — reverse once. When all the money charged has gone back,
-whatever the mix, the whole award is reversed.
+``units refunded by line + max(units removed and not refunded by line, share refunded by amount)``
+where the share is ``money refunded by amount ÷ money the order charged`` (tips and gift cards
+left out) times the eligible amount. Taking the larger, not the sum, is what makes a unit removed
+by an edit and then refunded — by line or by amount — reverse once. When all the money charged
+has gone back, whatever the mix, the whole award is reversed.
 """
 
 from __future__ import annotations
@@ -184,9 +184,13 @@ class OrderSnapshot:
             shipping_back = min(self.refunded_shipping, self.shipping)
             by_units += shipping_back
             by_lines += shipping_back
+        amount = ZERO
         if amount_refunds_reverse and self.charged > 0:
-            by_lines += total * self.refunded_by_amount / self.charged
-        return min(max(by_units, by_lines), total)
+            amount = total * self.refunded_by_amount / self.charged
+        # Money refunded by amount first pays back units an edit removed that no line refund
+        # covered (their money is owed back); only what it returns beyond them reverses more.
+        removed_unrefunded = by_units - by_lines
+        return min(by_lines + max(removed_unrefunded, amount), total)
 
     # --- storage --------------------------------------------------------------------------
 

@@ -59,6 +59,8 @@ class Shopper:
             customer = build_customer(
                 self.customer_id, email=self.email, first_name="Ada", last_name="Lovelace"
             )
+        # Processed when it is sent, unless the story says otherwise (tiers follow processed_at).
+        kwargs.setdefault("created_at", self.now())
         return build_order(
             order_id=kwargs.pop("order_id", None) or next_id(),
             shop_domain=self.shop_domain,
@@ -66,6 +68,9 @@ class Shopper:
             lines=list(lines),
             **kwargs,
         )
+
+    def now(self) -> Any:
+        return self.app.extensions["kanta"].now()
 
     def send(self, topic: str, payload: dict[str, Any], **kwargs: Any) -> Any:
         response = post_webhook(self.client, topic, payload, shop=self.shop_domain, **kwargs)
@@ -84,13 +89,19 @@ class Shopper:
             order=order,
             lines=[(order["line_items"][i]["id"], qty) for i, qty in items],
             shipping=Decimal(shipping),
+            created_at=kwargs.pop("created_at", None) or self.now(),
         )
         self.send("refunds/create", refund, **kwargs)
         return refund
 
     def refunds_amount(self, order: dict[str, Any], amount: str, **kwargs: Any) -> dict[str, Any]:
         """Refund money without naming a line ("never arrived", a goodwill gesture)."""
-        refund = build_amount_refund(refund_id=next_id(), order=order, amount=Decimal(amount))
+        refund = build_amount_refund(
+            refund_id=next_id(),
+            order=order,
+            amount=Decimal(amount),
+            created_at=kwargs.pop("created_at", None) or self.now(),
+        )
         self.send("refunds/create", refund, **kwargs)
         return refund
 

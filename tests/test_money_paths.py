@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -19,7 +20,7 @@ from sqlalchemy import func, select
 
 from devstore.payloads import build_refund
 from plugin.models import LedgerEntry, OrderEvent
-from tests.conftest import post_webhook
+from tests.conftest import START, post_webhook
 from tests.story import Shopper, line, next_id
 from tests.test_worked_examples import set_program
 
@@ -382,3 +383,53 @@ def test_joining_after_the_first_order_pays_no_second_bonus(
 def test_a_signed_orders_edited_with_a_bad_body_is_a_400(client: FlaskClient, shop: int) -> None:
     response = post_webhook(client, "orders/edited", {"order_edit": {"id": "x"}})
     assert response.status_code == 400
+
+
+# --- 4. tiers follow processed_at, not delivery order ---------------------------------------------
+
+
+def at(hour: int) -> datetime:
+    return START.replace(hour=hour)
+
+
+def test_an_order_delivered_late_still_lifts_the_tier_of_the_order_after_it(
+    shopper: Shopper,
+) -> None:
+    coat = shopper.order(line("Coat", "500.00"), created_at=at(9))
+    boots = shopper.order(line("Boots", "100.00"), created_at=at(10))
+    shopper.pays(boots)  # the coat's webhook failed and is retried later
+    assert shopper.points == 100  # Bronze, for now
+    shopper.pays(coat)
+    assert shopper.points == 625  # as if delivered in order: 500 + 100 × 1.25
+    correction = shopper.entries()[-1]
+    assert (correction.kind, correction.points) == ("tier_correction", 25)
+    assert correction.shopify_order_id == boots["id"]
+    assert correction.details["tier_was"] == "bronze"
+    assert correction.details["tier"] == "silver"
+    assert "processed before this order" in correction.details["reason"]
+
+
+def test_a_refund_processed_before_an_order_but_delivered_after_it_lowers_its_tier(
+    shopper: Shopper,
+) -> None:
+    coat = shopper.order(line("Coat", "500.00"), created_at=at(9))
+    shopper.pays(coat)
+    refund = build_refund(
+        refund_id=next_id(), order=coat, lines=[(coat["line_items"][0]["id"], 1)], created_at=at(10)
+    )
+    boots = shopper.order(line("Boots", "100.00"), created_at=at(11))
+    shopper.pays(boots)
+    assert shopper.points == 625  # Silver: the coat's refund has not arrived yet
+    shopper.send("refunds/create", refund)
+    assert shopper.points == 100  # the boots were paid at Bronze
+    assert shopper.ledger()[-1] == ("tier_correction", -25, 0)
+    assert shopper.tier == "bronze"
+
+
+def test_orders_processed_at_the_same_moment_count_in_arrival_order(shopper: Shopper) -> None:
+    coat = shopper.order(line("Coat", "500.00"), created_at=at(9))
+    boots = shopper.order(line("Boots", "100.00"), created_at=at(9))
+    shopper.pays(boots)
+    shopper.pays(coat)
+    assert shopper.points == 600
+    assert "tier_correction" not in [kind for kind, _, _ in shopper.ledger()]

@@ -19,6 +19,7 @@ from ..loyalty.program import ProgramSettings
 from ..loyalty.settlement import OrderSnapshot
 from ..models import Customer, Order, Shop
 from .entries import Change, LedgerError, append, entry_by_key
+from .tiers import tier_at
 
 
 def award_order(
@@ -51,7 +52,9 @@ def award_order(
     snapshot = OrderSnapshot.of(
         facts, include_shipping=program.include_shipping, include_tax=program.include_tax
     )
-    tier = program.tier_for(customer.tier_points)
+    processed_at = facts.processed_at or now
+    order.processed_at = processed_at
+    tier = tier_at(session, shop, program, customer, processed_at)
     points = award_points(snapshot.eligible, program.earn_rate, tier.multiplier)
     pending = points if program.pending_days > 0 else 0
     order.facts = snapshot.to_json()
@@ -76,6 +79,7 @@ def award_order(
             pending=pending,
             tier=points,
             tier_counted_at=now,
+            processed_at=processed_at,
             shopify_order_id=order.shopify_order_id,
             details={
                 "order_name": facts.name,
@@ -129,6 +133,7 @@ def reverse_to_snapshot(
     source_ref: str | None,
     details: dict[str, Any],
     now: datetime,
+    processed_at: datetime | None = None,
 ) -> None:
     """Store ``snapshot`` on the order and reverse whatever it newly calls for."""
     before = snapshot_of(order).reversed_eligible(
@@ -156,6 +161,7 @@ def reverse_to_snapshot(
             "eligible_amount": str(snapshot.eligible.quantize(CENT)),
         },
         now,
+        processed_at or now,
     )
 
 
@@ -172,6 +178,7 @@ def _reversal(
     source_ref: str | None,
     details: dict[str, Any],
     now: datetime,
+    processed_at: datetime,
 ) -> None:
     delta = max(target - order.reversed_points, 0)
     if delta == 0:
@@ -192,6 +199,7 @@ def _reversal(
             pending=-from_pending,
             tier=-delta,
             tier_counted_at=order.awarded_at,
+            processed_at=processed_at,
             shopify_order_id=order.shopify_order_id,
             source_ref=source_ref,
             details={
@@ -232,6 +240,7 @@ def reverse_for_refund(
         source_ref=str(refund.refund_id),
         details={"refunded_by_amount": str(refund.amount)} if refund.amount else {},
         now=now,
+        processed_at=refund.processed_at,
     )
 
 
@@ -255,5 +264,6 @@ def reverse_for_cancellation(
         f"order:{order.shopify_order_id}:cancel",
         None,
         {},
+        now,
         now,
     )

@@ -60,6 +60,7 @@ def apply_contents(
                     pending=pending,
                     tier=points,
                     tier_counted_at=order.awarded_at,
+                    processed_at=now,
                     shopify_order_id=order.shopify_order_id,
                     details={
                         "order_name": order.name,

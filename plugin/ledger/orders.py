@@ -29,6 +29,7 @@ from .edits import apply_contents, apply_edit
 from .entries import program_of
 from .facts import facts_from_json, facts_json
 from .locks import lock_customer, lock_customer_by_pk, lock_order
+from .tiers import correct_later_awards, lock_later_orders
 
 ORDER_EVENT_KINDS = ("paid", "fulfilled", "cancelled")
 CONTENT_KINDS = ("seen", "paid", "fulfilled")
@@ -51,13 +52,6 @@ def _record_order(
     session: Session, shop: Shop, facts: OrderFacts, event: str | None, now: datetime
 ) -> Order:
     order = lock_order(session, shop, facts.order_id, now)
-    customer: Customer | None = None
-    # The order's customer follows the latest payload until it is awarded; the award itself
-    # goes to the paying payload's customer (see settle_order).
-    if facts.customer is not None and order.award_status != "awarded":
-        customer = lock_customer(session, shop, facts.customer, now)
-        if customer is not None and order.award_status == "waiting":
-            order.customer_id = customer.id
     _remember_order(order, facts)
     kept = facts_json(facts)
     if event is None:
@@ -72,9 +66,18 @@ def _record_order(
             order.fulfilled_at = now
         elif event == "cancelled" and order.cancelled_at is None:
             order.cancelled_at = now
+    was_awarded = order.award_status == "awarded"
+    # Settling locks what it needs (later orders, then the customer) in the ledger's order.
+    settle_order(session, shop, order, now)
+    # The order's customer follows the latest payload until it is awarded (the award itself
+    # goes to the paying payload's customer, see settle_order); once awarded, a payload naming
+    # another customer (the merchant edited the order) moves nothing.
+    if facts.customer is not None and not was_awarded:
+        customer = lock_customer(session, shop, facts.customer, now)
+        if customer is not None and order.award_status == "waiting":
+            order.customer_id = customer.id
         if customer is not None and event in ("paid", "fulfilled"):
             customer.last_order_at = max(customer.last_order_at or now, now)
-    settle_order(session, shop, order, now)
     order.updated_at = now
     return order
 
@@ -204,13 +207,28 @@ def settle_order(
             .order_by(OrderEvent.id)
         )
     )
+    later: list[Order] = []
     if order.award_status == "waiting":
         trigger = award_trigger(program, events)
         if trigger is None:
             return  # refunds, edits and cancellations wait for the award
-        customer = _award_customer(session, shop, order, trigger, now)
         facts = facts_from_json(order.shopify_order_id, trigger.facts)
+        later = _lock_later(
+            session,
+            shop,
+            order,
+            _trigger_customer_pk(session, shop, order, trigger),
+            facts.processed_at or now,
+        )
+        customer = _award_customer(session, shop, order, trigger, now)
         award_order(session, shop, program, order, customer, facts, now)
+    elif order.award_status == "awarded" and order.customer_id is not None:
+        pending = [e for e in events if e.applied_at is None]
+        if not pending:
+            return
+        moments = [_event_moment(e) for e in pending if e.kind == "refund"]
+        moment = min([m for m in moments if m is not None] or [now])
+        later = _lock_later(session, shop, order, order.customer_id, moment)
     if order.award_status != "awarded" or order.customer_id is None:
         # Nothing to reverse: no award, or the customer was erased (customers/redact).
         for event in events:
@@ -235,6 +253,38 @@ def settle_order(
         elif event.kind in CONTENT_KINDS and order.cancelled_at is None:
             facts = facts_from_json(order.shopify_order_id, event.facts)
             apply_contents(session, shop, program, order, customer, facts, event.source_id, now)
+    if later:
+        correct_later_awards(session, shop, program, customer, later, now)
+
+
+def _event_moment(event: OrderEvent) -> datetime | None:
+    raw = event.facts.get("processed_at")
+    return datetime.fromisoformat(raw) if isinstance(raw, str) else None
+
+
+def _trigger_customer_pk(
+    session: Session, shop: Shop, order: Order, trigger: OrderEvent
+) -> int | None:
+    raw = trigger.facts.get("customer", "absent")
+    if raw == "absent":
+        return order.customer_id
+    if not raw:
+        return None
+    pk: int | None = session.scalar(
+        select(Customer.id).where(
+            Customer.shop_id == shop.id, Customer.shopify_customer_id == int(raw[0])
+        )
+    )
+    return pk
+
+
+def _lock_later(
+    session: Session, shop: Shop, order: Order, customer_pk: int | None, moment: datetime
+) -> list[Order]:
+    """The customer's orders processed after ``moment``, locked before the customer is."""
+    if customer_pk is None:
+        return []
+    return lock_later_orders(session, shop, customer_pk, moment, exclude=order.id)
 
 
 def _rebuild_legacy_snapshot(order: Order, events: list[OrderEvent]) -> None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,7 @@ from .money import (
     opt_str,
     shopify_id,
 )
-from .refunds import RefundFacts, parse_refund
+from .refunds import RefundFacts, parse_refund, timestamp
 
 __all__ = [
     "CENT",
@@ -199,7 +199,7 @@ def parse_order(payload: Mapping[str, Any]) -> OrderFacts:
         shipping=tuple(_parse_shipping(item) for item in raw_shipping),
         payment_gateway=opt_str(gateway),
         financial_status=status if isinstance(status, str) and len(status) <= 32 else None,
-        processed_at=_timestamp(payload.get("processed_at")),
+        processed_at=timestamp(payload.get("processed_at")),
     )
 
 
@@ -287,17 +287,6 @@ def _parse_shipping(raw: Any) -> ShippingFacts:
         net=net,
         tax=tax,
     )
-
-
-def _timestamp(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp with an offset, as UTC; None if absent or unreadable."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def _currency(value: Any) -> str | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +42,7 @@ class RefundFacts:
     # Money returned without naming a line (a refund by amount), shop money.
     amount: Decimal = ZERO
     line_money: tuple[RefundLine, ...] = field(default=())
+    processed_at: datetime | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +53,7 @@ class RefundFacts:
             "line_money": [
                 [m.line_id, m.quantity, str(m.subtotal), str(m.tax)] for m in self.line_money
             ],
+            "processed_at": self.processed_at.isoformat() if self.processed_at else None,
         }
 
     @classmethod
@@ -66,6 +69,9 @@ class RefundFacts:
                 RefundLine(int(i), int(q), Decimal(s), Decimal(t))
                 for i, q, s, t in data.get("line_money", [])
             ),
+            processed_at=datetime.fromisoformat(data["processed_at"])
+            if data.get("processed_at")
+            else None,
         )
 
 
@@ -100,7 +106,19 @@ def parse_refund(payload: Mapping[str, Any]) -> RefundFacts:
         shipping_tax=shipping_tax,
         amount=_refunded_without_lines(payload, bool(lines), shipping + shipping_tax),
         line_money=tuple(line_money),
+        processed_at=timestamp(payload.get("processed_at") or payload.get("created_at")),
     )
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp with an offset, as UTC; None if absent or unreadable."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def _refunded_shipping(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:

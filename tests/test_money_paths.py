@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
@@ -19,15 +20,49 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from devstore.payloads import build_refund
-from plugin.models import LedgerEntry, OrderEvent
+from plugin.models import Customer, LedgerEntry, OrderEvent
 from tests.conftest import START, post_webhook
 from tests.story import Shopper, line, next_id
 from tests.test_worked_examples import set_program
 
 
 @pytest.fixture
-def shopper(app: Flask, client: FlaskClient, shop: int) -> Shopper:
-    return Shopper(app, client)
+def shopper(app: Flask, client: FlaskClient, shop: int) -> Iterator[Shopper]:
+    yield Shopper(app, client)
+    # Whatever the story, `ledger verify` re-derives every order from its events and agrees.
+    result = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+
+
+def test_ledger_verify_reports_an_order_whose_entries_disagree_with_its_events(
+    app: Flask, shopper: Shopper
+) -> None:
+    order = shopper.order(line("Lamp", "60.00"), line("Bulb", "40.00"))
+    shopper.pays(order)
+    shopper.refunds_amount(order, "50.00")
+    ok = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert "1 awarded orders match their events" in ok.output
+    with app.extensions["kanta"].db.transaction() as session:
+        reversal = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == "refund_reversal")
+        ).one()
+        reversal.points = -40  # the ledger and the customer agree, the order's events do not
+        customer = session.get(Customer, reversal.customer_id)
+        assert customer is not None
+        customer.points_balance += 10
+    bad = app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert bad.exit_code == 1
+    assert f"order={order['id']}: its events call for 50 points, its entries sum to 60" in (
+        bad.output
+    )
+    with app.extensions["kanta"].db.transaction() as session:  # put it back for the fixture
+        reversal = session.scalars(
+            select(LedgerEntry).where(LedgerEntry.kind == "refund_reversal")
+        ).one()
+        reversal.points = -50
+        customer = session.get(Customer, reversal.customer_id)
+        assert customer is not None
+        customer.points_balance -= 10
 
 
 # --- 1. tips --------------------------------------------------------------------------------------

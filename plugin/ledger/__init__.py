@@ -27,7 +27,9 @@ Modules, one concern each:
 - ``edits``: edits and exchanges after payment (units removed, lines added);
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
-- ``verify``: re-summing the ledger against the projections.
+- ``tiers``: the tier an order is processed at, and corrections when a late delivery changes it;
+- ``verify``: re-summing the ledger against the projections;
+- ``rederive``: re-deriving each order's points from its stored events (``ledger verify``).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from .orders import (
     record_refund,
     settle_order,
 )
+from .rederive import OrderMismatch, verify_orders
 from .schedule import expire_inactive_points, refresh_tiers, release_pending_points
 from .verify import Mismatch, verify_ledger
 
@@ -50,6 +53,7 @@ __all__ = [
     "Change",
     "LedgerError",
     "Mismatch",
+    "OrderMismatch",
     "adjust_points",
     "append",
     "entry_by_key",
@@ -67,4 +71,5 @@ __all__ = [
     "settle_order",
     "suppression_key",
     "verify_ledger",
+    "verify_orders",
 ]

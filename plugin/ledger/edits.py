@@ -34,7 +34,7 @@ def apply_contents(
     now: datetime,
 ) -> None:
     """Read one order payload against the awarded order (order and customer locked)."""
-    snapshot, added = snapshot_of(order).with_contents(facts, include_tax=program.include_tax)
+    snapshot, added = snapshot_of(order).with_contents(facts)
     if added:
         rate = order.earn_rate if order.earn_rate is not None else program.earn_rate
         multiplier = order.multiplier if order.multiplier is not None else Decimal(1)

@@ -61,6 +61,9 @@ class OrderSnapshot:
     edit_removed: dict[int, int] = field(default_factory=dict)
     # Lines an order payload showed that do not count (tips, gift cards): never added later.
     ignored: frozenset[int] = frozenset()
+    # The award's settings, so the snapshot can be re-derived from the order's events.
+    include_shipping: bool = False
+    include_tax: bool = False
 
     @classmethod
     def of(cls, facts: OrderFacts, *, include_shipping: bool, include_tax: bool) -> OrderSnapshot:
@@ -80,6 +83,8 @@ class OrderSnapshot:
             shipping_charged=shipping_charged(facts),
             taxes_included=facts.taxes_included,
             ignored=frozenset(ln.line_id for ln in facts.lines if not counts(ln)),
+            include_shipping=include_shipping,
+            include_tax=include_tax,
         )
 
     @property
@@ -108,9 +113,7 @@ class OrderSnapshot:
             refunded_by_amount=self.refunded_by_amount + refund.amount,
         )
 
-    def with_contents(
-        self, facts: OrderFacts, *, include_tax: bool
-    ) -> tuple[OrderSnapshot, tuple[int, ...]]:
+    def with_contents(self, facts: OrderFacts) -> tuple[OrderSnapshot, tuple[int, ...]]:
         """The snapshot after seeing an order payload, and the ids of lines it added."""
         observed = {k: set(v) for k, v in self.observed.items()}
         lines = dict(self.lines)
@@ -135,7 +138,7 @@ class OrderSnapshot:
             share = Decimal(units) / Decimal(ln.quantity)
             lines[ln.line_id] = SnapshotLine(
                 units,
-                line_eligible(ln, facts, include_tax) * share,
+                line_eligible(ln, facts, self.include_tax) * share,
                 line_charged(ln, facts.taxes_included) * share,
             )
             added.append(ln.line_id)
@@ -209,6 +212,8 @@ class OrderSnapshot:
             "observed": {str(k): sorted([m, r] for m, r in v) for k, v in self.observed.items()},
             "edit_removed": {str(k): v for k, v in self.edit_removed.items()},
             "ignored": sorted(self.ignored),
+            "include_shipping": self.include_shipping,
+            "include_tax": self.include_tax,
         }
 
     @classmethod
@@ -233,4 +238,6 @@ class OrderSnapshot:
             },
             edit_removed={int(k): int(v) for k, v in data.get("edit_removed", {}).items()},
             ignored=frozenset(int(i) for i in data.get("ignored", [])),
+            include_shipping=bool(data.get("include_shipping", False)),
+            include_tax=bool(data.get("include_tax", False)),
         )

@@ -6,12 +6,15 @@ customer's projections (balance, pending, tier points, tier) in the same transac
 
 Order events may arrive in any order and any number of times. Each is recorded once in
 ``order_events`` (unique on its source), then the order is *settled*: whatever its recorded
-events call for and the ledger does not have yet is appended, in arrival order. A refund that
-comes before the award waits and is applied right after it, so every interleaving and
-duplication of an order's events ends in the same entries.
+events call for and the ledger does not have yet is appended, in arrival order. A refund or
+edit that comes before the award waits and is applied right after it, and every step is
+cumulative against the award's snapshot (``loyalty.settlement``), so every interleaving and
+duplication of an order's events ends in the same balance. A step that moves no points writes
+no entry.
 
 Lock order — every writer follows it: the order row is locked first (``SELECT … FOR UPDATE``,
-or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer row.
+or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer's
+later orders that a late delivery may correct (``tiers``, in id order), then the customer row.
 Nothing locks them the other way round: the daily release locks all its orders before any
 customer, the other jobs and the merchant's adjustments lock customers only, and
 ``customers/redact`` locks the customer's orders before the customer.

@@ -13,12 +13,17 @@ times (a redelivery, or a second subscription to the same topic):
   whatever the mix — (or cancelling) reverses exactly the award: the order ends at zero;
 - ``ledger verify`` re-derives every order's points from its events and agrees;
 - the customer's stored balance equals the sum of their entries.
+
+And for a customer's several orders and refunds, processed an hour apart around the tier
+thresholds and delivered in any order, the balance and tier points end as if delivered in the
+order Shopify processed them (late deliveries correct the later awards' tiers).
 """
 
 from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -33,7 +38,7 @@ from devstore.payloads import build_refund as shopify_refund
 from plugin import ledger
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Customer, LedgerEntry, Order, Shop
-from tests.conftest import SHOP, Clock
+from tests.conftest import SHOP, START, Clock
 
 _ids = itertools.count(1)
 
@@ -270,3 +275,79 @@ def test_reversals_never_exceed_the_award_and_everything_back_reverses_it_exactl
         assert result["balance"] == 0
     else:
         assert result["balance"] == result["awarded"] - result["reversed"]
+
+
+@st.composite
+def customer_histories(draw: st.DrawFn) -> dict[str, Any]:
+    """Two to four orders of one customer, processed an hour apart, amounts around the tier
+    thresholds, some refunded (in full or one unit) an hour and a half after their order."""
+    orders = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from([120, 380, 499, 500, 700, 1100, 1500]),  # price
+                st.integers(min_value=1, max_value=2),  # quantity
+                st.sampled_from([None, None, "one", "all"]),  # refund
+            ),
+            min_size=2,
+            max_size=4,
+        )
+    )
+    return {"orders": orders, "shuffle": draw(st.randoms(use_true_random=False))}
+
+
+def history_events(history: dict[str, Any]) -> tuple[int, list[tuple[datetime, Event]]]:
+    customer = build_customer(fresh_id(), email="h@example.com", first_name="H", last_name="I")
+    events: list[tuple[datetime, Event]] = []
+    for i, (price, quantity, refund) in enumerate(history["orders"]):
+        processed = START + timedelta(hours=i)
+        order = build_order(
+            order_id=fresh_id(),
+            shop_domain=SHOP,
+            customer=customer,
+            lines=[LineSpec("Thing", Decimal(price), quantity)],
+            created_at=processed,
+        )
+        events.append((processed, Event("orders/paid", order)))
+        if refund is not None:
+            units = quantity if refund == "all" else 1
+            moment = processed + timedelta(minutes=90)
+            payload = shopify_refund(
+                refund_id=fresh_id(),
+                order=order,
+                lines=[(order["line_items"][0]["id"], units)],
+                created_at=moment,
+            )
+            events.append((moment, Event("refunds/create", payload)))
+    return customer["id"], sorted(events, key=lambda pair: pair[0])
+
+
+def customer_outcome(app: Flask, customer_id: int) -> tuple[int, int]:
+    with app.extensions["kanta"].db.read() as session:
+        customer = session.scalars(
+            select(Customer).where(Customer.shopify_customer_id == customer_id)
+        ).one()
+        shop = session.scalars(select(Shop).where(Shop.domain == SHOP)).one()
+        assert ledger.verify_ledger(session, [shop]) == []
+        assert ledger.verify_orders(session, shop) == []
+        return customer.points_balance, customer.tier_points
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(history=customer_histories())
+def test_a_customers_orders_delivered_in_any_order_end_as_if_delivered_as_processed(
+    app: Flask, shop: int, clock: Clock, history: dict[str, Any]
+) -> None:
+    """Tiers follow processed_at: late orders and late refunds correct the later awards."""
+    first, natural = history_events(history)
+    deliver(app, [event for _, event in natural], clock)
+    expected = customer_outcome(app, first)
+
+    second, events = history_events(history)
+    replay = [event for _, event in events]
+    history["shuffle"].shuffle(replay)
+    deliver(app, replay, clock)
+    assert customer_outcome(app, second) == expected

@@ -474,6 +474,8 @@ def build_order(
         )
 
     tip_amount = cur.amount(tip)
+    if tip_amount.shop > 0:
+        line_items.append(_tip_line(order_id, tip_amount, cur, payment_gateway, is_pos))
     line_items_total = _total(gross)
     discounts_total = _total(line_discount) + _total(order_share)
     subtotal = _total(nets)
@@ -572,6 +574,43 @@ def build_order(
         "refunds": [],
         "shipping_address": None if is_pos else address,
         "shipping_lines": shipping_lines,
+    }
+
+
+def _tip_line(order_id: int, tip: _Amount, cur: _Currencies, gateway: str, is_pos: bool) -> JSON:
+    """A tip as Shopify sends it: a line item with a ``tip`` object and no product. At POS (and
+    for some wallets online) the tip's gateway is not known: ``payment_gateway`` is null."""
+    line_id = derive_id(order_id, "tip")
+    return {
+        "id": line_id,
+        "admin_graphql_api_id": f"gid://shopify/LineItem/{line_id}",
+        "current_quantity": 1,
+        "fulfillable_quantity": 0,
+        "fulfillment_service": "manual",
+        "fulfillment_status": None,
+        "gift_card": False,
+        "grams": 0,
+        "name": "Tip",
+        "price": money(tip.shop),
+        "price_set": cur.money_set(tip),
+        "product_exists": False,
+        "product_id": None,
+        "properties": [],
+        "quantity": 1,
+        "requires_shipping": False,
+        "sku": None,
+        "taxable": False,
+        "title": "Tip",
+        "total_discount": "0.00",
+        "total_discount_set": cur.money_set(_NIL),
+        "variant_id": None,
+        "variant_title": None,
+        "vendor": None,
+        "tax_lines": [],
+        "duties": [],
+        "discount_allocations": [],
+        "tip": {"payment_gateway": None if is_pos else gateway, "payment_method": None},
+        "tip_payment_gateway": None if is_pos else gateway,
     }
 
 

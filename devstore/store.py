@@ -15,7 +15,7 @@ from devstore.catalogue import (
     DeliveryOption,
     PaymentMethod,
 )
-from devstore.orders import OrderDesk
+from devstore.order_changes import OrderChanges
 from devstore.state import WebhookEvent
 from devstore.tokens import AccessTokens
 
@@ -31,5 +31,5 @@ __all__ = [
 ]
 
 
-class DevStore(AppInstall, OrderDesk, AccessTokens, AdminApiState):
+class DevStore(AppInstall, OrderChanges, AccessTokens, AdminApiState):
     """The simulated Shopify: every shop, the one app (Kanta) and its tokens. Thread-safe."""

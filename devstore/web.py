@@ -187,6 +187,7 @@ def create_devstore_app(
                 source_name="pos" if pos else "web",
                 test=request.form.get("test") == "on",
                 presentment_currency=request.form.get("presentment_currency") or None,
+                tip=_decimal(request.form.get("tip")),
                 shop_domain=shop,
             )
             flash(f"Order {order['name']} placed: {order['total_price']} {order['currency']}.")
@@ -207,6 +208,59 @@ def create_devstore_app(
             flash(f"Refunded {amount}.")
         except (KeyError, ValueError) as exc:
             flash(f"Could not refund: {exc}", "error")
+        return back()
+
+    @app.post("/orders/<int:order_id>/refund-amount")
+    def refund_amount(order_id: int) -> BaseResponse:
+        try:
+            amount = _decimal(request.form.get("amount"))
+            store.refund_amount(order_id, amount, note=request.form.get("note") or None)
+            flash(f"Refunded {amount} without naming a line.")
+        except (KeyError, ValueError) as exc:
+            flash(f"Could not refund: {exc}", "error")
+        return back()
+
+    @app.post("/orders/<int:order_id>/edit")
+    def edit(order_id: int) -> BaseResponse:
+        try:
+            add_item = _int(request.form.get("add_item"))
+            add = [(add_item, _int(request.form.get("add_qty")))] if add_item else []
+            remove = [
+                (int(name.removeprefix("remove_")), _int(value))
+                for name, value in request.form.items()
+                if name.startswith("remove_") and _int(value) > 0
+            ]
+            order = store.edit_order(
+                order_id, add=add, remove=remove, collect=request.form.get("collect") == "on"
+            )
+            flash(f"Order {order['name']} edited: now {order['current_total_price']}.")
+        except (KeyError, ValueError) as exc:
+            flash(f"Could not edit: {exc}", "error")
+        return back()
+
+    @app.post("/orders/<int:order_id>/exchange")
+    def exchange(order_id: int) -> BaseResponse:
+        try:
+            order = store.exchange(
+                order_id,
+                _int(request.form.get("line_id")),
+                max(_int(request.form.get("units")), 1),
+                _int(request.form.get("item")),
+            )
+            flash(f"Order {order['name']}: exchanged.")
+        except (KeyError, ValueError) as exc:
+            flash(f"Could not exchange: {exc}", "error")
+        return back()
+
+    @app.post("/orders/wholesale")
+    def wholesale() -> BaseResponse:
+        try:
+            order = store.place_wholesale_order(
+                customer_id=_int(request.form.get("customer_id")), shop_domain=current_shop()
+            )
+            flash(f"Wholesale order {order['name']}: {len(order['line_items'])} lines.")
+        except (KeyError, ValueError) as exc:
+            flash(f"Could not place the wholesale order: {exc}", "error")
         return back()
 
     @app.post("/orders/<int:order_id>/cancel")

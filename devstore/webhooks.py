@@ -39,6 +39,7 @@ DEFAULT_TOPICS: tuple[str, ...] = (
     "orders/create",
     "orders/paid",
     "orders/updated",
+    "orders/edited",
     "orders/cancelled",
     "orders/fulfilled",
     "refunds/create",

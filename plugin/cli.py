@@ -125,24 +125,35 @@ def ledger_group() -> None:
 
 @ledger_group.command("verify")
 def ledger_verify() -> None:
-    """Re-sum every customer's ledger and report any projection that disagrees."""
-    from .ledger import verify_ledger
-    from .models import Customer, Shop
+    """Re-sum every customer's ledger and report any projection that disagrees; re-derive every
+    awarded order's points from its stored events and report any order whose entries differ."""
+    from .ledger import verify_ledger, verify_orders
+    from .models import Customer, Order, Shop
 
     k = kanta()
     with k.db.read(long_running=True) as session:
         shops = list(session.scalars(select(Shop).order_by(Shop.domain)))
         problems = verify_ledger(session, shops)
+        order_problems = [p for shop in shops for p in verify_orders(session, shop)]
         customers = session.scalar(select(func.count(Customer.id)))
+        orders = session.scalar(select(func.count(Order.id)).where(Order.award_status == "awarded"))
     for p in problems:
         click.echo(
             f"MISMATCH {p.shop_domain} customer={p.customer_id} {p.field}: "
             f"stored {p.projected}, ledger {p.ledger}"
         )
-    if problems:
-        click.echo(f"{len(problems)} mismatch(es)")
+    for o in order_problems:
+        click.echo(
+            f"MISMATCH {o.shop_domain} order={o.shopify_order_id}: "
+            f"its events call for {o.expected} points, its entries sum to {o.ledger}"
+        )
+    if problems or order_problems:
+        click.echo(f"{len(problems) + len(order_problems)} mismatch(es)")
         sys.exit(1)
-    click.echo(f"ledger ok: {customers} customers in {len(shops)} shops match their entries")
+    click.echo(
+        f"ledger ok: {customers} customers in {len(shops)} shops match their entries; "
+        f"{orders} awarded orders match their events"
+    )
 
 
 @click.group("jobs", cls=AppGroup, help="Background jobs, run now.")

@@ -197,6 +197,7 @@ class Order(Base):
         UniqueConstraint("shop_id", "shopify_order_id"),
         Index("ix_orders_shop_customer", "shop_id", "customer_id"),
         Index("ix_orders_shop_paid", "shop_id", "paid_at"),
+        Index("ix_orders_shop_customer_processed", "shop_id", "customer_id", "processed_at"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -217,6 +218,8 @@ class Order(Base):
     # Eligible amounts, computed once from the paying payload (see loyalty.orders).
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     eligible_amount: Mapped[Decimal | None]
+    # When Shopify processed the order (its payload's processed_at): the tier it earns at.
+    processed_at: Mapped[datetime | None]
     paid_at: Mapped[datetime | None]
     fulfilled_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
@@ -281,6 +284,9 @@ class LedgerEntry(Base):
     tier_points: Mapped[int] = mapped_column(BigInteger, default=0)
     # When the order behind tier points was awarded: the rolling tier window counts from it.
     tier_counted_at: Mapped[datetime | None]
+    # When the merchant's action behind the entry happened (the order's or refund's
+    # processed_at); null for entries that never count toward a tier.
+    processed_at: Mapped[datetime | None]
     shopify_order_id: Mapped[int | None] = mapped_column(BigInteger)
     source_ref: Mapped[str | None] = mapped_column(String(64))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

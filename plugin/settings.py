@@ -46,7 +46,11 @@ class Settings:
     # base URL given to the HTTP client.
     shopify_api_base_url: str | None = None
     scopes: str = "read_orders,read_customers,write_customers,write_discounts"
-    max_webhook_bytes: int = 512 * 1024
+    # Every body Shopify can send: a 1,000-line order is about 1.7 MB in the demo store's shape
+    # and the refund of all of it about 2 MB (each refund line repeats its whole line item), so
+    # 8 MiB leaves room for long properties and many tax lines. The intake reads the body in
+    # chunks up to this limit, so memory stays bounded; 413 above it.
+    max_webhook_bytes: int = 8 * 1024 * 1024
     run_jobs_in_process: bool = True
     # Reverse proxies in front of the app (TLS terminators) whose X-Forwarded-* headers to trust.
     proxy_hops: int = 0

@@ -199,7 +199,11 @@ def install_shop(
     currency: str = "USD",
     token: str = "shpat_test_token",
 ) -> int:
-    """An installed shop row (as after an install), returning its id."""
+    """An installed shop row (as after an install), returning its id.
+
+    Its program has the defaults except the welcome bonus, 0 unless ``program`` sets it: the
+    stories count order points, and the bonus a first order pays has stories of its own.
+    """
     k = app.extensions["kanta"]
     with k.db.transaction() as session:
         shop = Shop(
@@ -208,7 +212,7 @@ def install_shop(
             access_token_enc=TokenCipher(FERNET_KEY).encrypt(token),
             scopes="read_orders,read_customers,write_customers,write_discounts",
             installed_at=k.now(),
-            program=ProgramSettings.from_dict(program or {}).to_dict(),
+            program=ProgramSettings.from_dict({"welcome_bonus": 0, **(program or {})}).to_dict(),
         )
         session.add(shop)
         session.flush()

@@ -15,6 +15,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from devstore.changes import (
+    build_amount_refund,
+    build_edited_order,
+    build_exchange,
+    build_order_edit,
+)
 from devstore.payloads import (
     ID_BASE,
     LineSpec,
@@ -53,6 +59,8 @@ class Shopper:
             customer = build_customer(
                 self.customer_id, email=self.email, first_name="Ada", last_name="Lovelace"
             )
+        # Processed when it is sent, unless the story says otherwise (tiers follow processed_at).
+        kwargs.setdefault("created_at", self.now())
         return build_order(
             order_id=kwargs.pop("order_id", None) or next_id(),
             shop_domain=self.shop_domain,
@@ -60,6 +68,9 @@ class Shopper:
             lines=list(lines),
             **kwargs,
         )
+
+    def now(self) -> Any:
+        return self.app.extensions["kanta"].now()
 
     def send(self, topic: str, payload: dict[str, Any], **kwargs: Any) -> Any:
         response = post_webhook(self.client, topic, payload, shop=self.shop_domain, **kwargs)
@@ -78,9 +89,55 @@ class Shopper:
             order=order,
             lines=[(order["line_items"][i]["id"], qty) for i, qty in items],
             shipping=Decimal(shipping),
+            created_at=kwargs.pop("created_at", None) or self.now(),
         )
         self.send("refunds/create", refund, **kwargs)
         return refund
+
+    def refunds_amount(self, order: dict[str, Any], amount: str, **kwargs: Any) -> dict[str, Any]:
+        """Refund money without naming a line ("never arrived", a goodwill gesture)."""
+        refund = build_amount_refund(
+            refund_id=next_id(),
+            order=order,
+            amount=Decimal(amount),
+            created_at=kwargs.pop("created_at", None) or self.now(),
+        )
+        self.send("refunds/create", refund, **kwargs)
+        return refund
+
+    def edits(
+        self,
+        order: dict[str, Any],
+        *,
+        add: list[LineSpec] | None = None,
+        remove: list[tuple[int, int]] | None = None,
+        paid: bool = True,
+    ) -> dict[str, Any]:
+        """The merchant edits the order: ``remove`` (line index, units), ``add`` new lines.
+        Shopify sends ``orders/edited`` and then ``orders/updated`` with the new contents."""
+        removed = [(order["line_items"][i]["id"], units) for i, units in remove or []]
+        edit_index = next(_ids)
+        updated = build_edited_order(
+            order, add=add, remove=removed, paid=paid, edit_index=edit_index
+        )
+        added = updated["line_items"][len(order["line_items"]) :]
+        edit = build_order_edit(edit_id=next_id(), order=order, added=added, removed=removed)
+        self.send("orders/edited", edit)
+        self.send("orders/updated", updated)
+        return updated
+
+    def exchanges(
+        self, order: dict[str, Any], returned: list[tuple[int, int]], *replacement: LineSpec
+    ) -> dict[str, Any]:
+        refund, updated = build_exchange(
+            refund_id=next_id(),
+            order=order,
+            returned=[(order["line_items"][i]["id"], qty) for i, qty in returned],
+            replacement=list(replacement),
+        )
+        self.send("refunds/create", refund)
+        self.send("orders/updated", updated)
+        return updated
 
     def cancels(self, order: dict[str, Any]) -> None:
         self.send("orders/cancelled", build_cancelled_order(order))

@@ -43,7 +43,7 @@ from tests.conftest import OTHER_SHOP, SHOP, Clock, install_shop
 from tests.story import Shopper, line
 from tests.test_member_api import bearer
 
-PROGRAM = {"auto_enroll": False, "expiry_days": 14}
+PROGRAM = {"auto_enroll": False, "expiry_days": 14, "welcome_bonus": 100}
 
 
 def at(day: str, hour: int = 12) -> datetime:

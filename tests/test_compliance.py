@@ -123,6 +123,9 @@ def joins(app: Flask, customer: int, email: str, domain: str = SHOP) -> None:
 @pytest.fixture
 def story(app: Flask, client: FlaskClient, shop: int) -> dict[str, int]:
     install_shop(app, OTHER_SHOP)
+    with unit_of_work(app) as session:  # shop one pays its members a welcome bonus
+        row = shop_row(session, SHOP)
+        row.program = {**row.program, "welcome_bonus": 100}
     joins(app, ANN, "ann@example.com")
     ann_order = buys(client, ANN, "ann@example.com", "40.00")
     bo_order = buys(client, BO, "bo@example.com", "25.00")

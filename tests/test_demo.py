@@ -141,3 +141,59 @@ def test_order_in_the_demo_store_reaches_kanta(demo_app: Flask) -> None:
         assert session.scalar(
             select(func.count(Customer.id)).where(Customer.shopify_customer_id == customer["id"])
         )
+
+
+def test_the_demo_page_sends_every_money_path_and_kanta_accepts_each(demo_app: Flask) -> None:
+    """Tip, refund by amount, an edit that adds and removes lines, an exchange and a 1,000-line
+    order, each done from the demo store's page: every webhook is delivered and answered 200,
+    and `ledger verify` re-derives every order from its events."""
+    install(demo_app)
+    k = demo_app.extensions["kanta"]
+    store, sender = k.extras["devstore"], k.extras["webhook_sender"]
+    client = demo_app.test_client()
+    customer = store.customers(DEMO_SHOP_DOMAIN)[0]
+    variants = [p["variants"][0] for p in store.products(DEMO_SHOP_DOMAIN) if not p["gift_card"]]
+    form = {
+        "shop": DEMO_SHOP_DOMAIN,
+        "customer_id": str(customer["id"]),
+        f"qty_{variants[0]['id']}": "2",
+        f"qty_{variants[1]['id']}": "1",
+        "payment_method": store.payment_methods()[0].name,
+        "delivery_option": store.delivery_options()[0].title,
+        "tip": "3.00",
+    }
+    assert client.post("/devstore/orders", data=form).status_code == 302
+    order = store.orders(DEMO_SHOP_DOMAIN)[0]["order"]
+    assert order["line_items"][-1]["tip"] is not None
+    first, second = order["line_items"][0], order["line_items"][1]
+    actions = [
+        (f"/devstore/orders/{order['id']}/refund-amount", {"amount": "5.00"}),
+        (
+            f"/devstore/orders/{order['id']}/edit",
+            {
+                f"remove_{second['id']}": "1",
+                "add_item": str(variants[2]["id"]),
+                "add_qty": "1",
+                "collect": "on",
+            },
+        ),
+        (
+            f"/devstore/orders/{order['id']}/exchange",
+            {"line_id": str(first["id"]), "units": "1", "item": str(variants[3]["id"])},
+        ),
+        ("/devstore/orders/wholesale", {"customer_id": str(customer["id"])}),
+    ]
+    for path, data in actions:
+        response = client.post(path, data={"shop": DEMO_SHOP_DOMAIN, **data})
+        assert response.status_code == 302
+        assert b"Could not" not in client.get("/devstore/").data
+    assert sender.wait_idle(60)
+    topics = {d.topic for d in sender.deliveries()}
+    assert {"orders/edited", "orders/updated", "refunds/create", "orders/paid"} <= topics
+    assert all(d.state == "delivered" for d in sender.deliveries()), [
+        (d.topic, d.status_codes) for d in sender.deliveries()
+    ]
+    assert len(store.orders(DEMO_SHOP_DOMAIN)[0]["order"]["line_items"]) == 1000
+    k.jobs.shutdown()
+    result = demo_app.test_cli_runner().invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output

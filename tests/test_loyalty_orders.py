@@ -15,6 +15,7 @@ from plugin.loyalty.orders import (
 )
 from plugin.loyalty.points import award_points, cumulative_reversal, split_reversal
 from plugin.loyalty.program import ProgramError, ProgramSettings
+from plugin.loyalty.settlement import OrderSnapshot
 
 D = Decimal
 
@@ -41,15 +42,17 @@ def test_eligible_amount_reads_shop_money_not_presentment_money() -> None:
 
 def test_refund_share_follows_the_award_snapshot() -> None:
     payload = order(lines=[LineSpec("Mug", D("10.00"), 4), LineSpec("Tea", D("5.00"))])
-    amounts = eligible_amounts(parse_order(payload), include_shipping=False, include_tax=False)
+    award = OrderSnapshot.of(parse_order(payload), include_shipping=False, include_tax=False)
     line_ids = [line["id"] for line in payload["line_items"]]  # type: ignore[index]
     refund = parse_refund(
         build_refund(refund_id=ID_BASE + 3, order=payload, lines=[(line_ids[0], 3)])
     )
-    snapshot = amounts.with_refund(amounts.to_json(), refund)
-    assert amounts.refunded_total(snapshot) == D("30.00")
-    again = amounts.with_refund(snapshot, refund)  # cumulative, and capped at the line
-    assert amounts.refunded_total(again) == D("40.00")
+    snapshot = OrderSnapshot.from_json(award.to_json()).with_refund(refund)
+    assert snapshot.reversed_eligible(amount_refunds_reverse=True) == D("30.00")
+    again = snapshot.with_refund(refund)  # cumulative: by units capped at the line ...
+    assert again.reversed_eligible(amount_refunds_reverse=False) == D("40.00")
+    # ... and 60.00 back of the 45.00 the order charged is everything.
+    assert again.reversed_eligible(amount_refunds_reverse=True) == D("45.00")
     assert (
         parse_refund(
             build_refund(refund_id=ID_BASE + 4, order=payload, lines=[], shipping=D("0"))

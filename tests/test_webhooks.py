@@ -637,6 +637,8 @@ def test_a_nul_in_the_webhook_id_header_is_dropped_not_stored(
         ("orders/paid", {**paid_order(), "id": "١٢٣"}),  # Arabic-Indic: int() would read 123
         ("orders/paid", {**paid_order(), "customer": {"id": "７２"}}),  # fullwidth
         ("refunds/create", {**REFUND, "order_adjustments": 5}),
+        # {additions, removals} is the shape of order_edit.line_items only, never of an order's.
+        ("orders/paid", {**paid_order(), "line_items": {"additions": [], "removals": []}}),
         ("refunds/create", {**REFUND, "order_adjustments": {"kind": "shipping_refund"}}),
         ("customers/redact", {"customer": {"id": 2**63}, "orders_to_redact": []}),
         ("customers/data_request", {"customer": {"id": 1}, "data_request": {"id": 2**64}}),

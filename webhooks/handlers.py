@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plugin import compliance, ledger, purchases
 from plugin.jobs import JobRequest
+from plugin.loyalty.edits import parse_order_edit
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Shop
 
@@ -53,6 +54,10 @@ def _order_handler(event: str | None) -> Handler:
 
     handle.__name__ = f"on_order_{event or 'seen'}"
     return handle
+
+
+def on_order_edited(session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery) -> None:
+    ledger.record_order_edit(session, shop, parse_order_edit(payload), d.received_at)
 
 
 def on_refund_created(
@@ -93,6 +98,7 @@ def on_shop_redact(session: Session, shop: Shop, payload: Mapping[str, Any], d: 
 TOPIC_HANDLERS: dict[str, Handler] = {
     "orders/create": _order_handler(None),
     "orders/updated": _order_handler(None),
+    "orders/edited": on_order_edited,
     "orders/paid": _order_handler("paid"),
     "orders/fulfilled": _order_handler("fulfilled"),
     "orders/cancelled": _order_handler("cancelled"),

@@ -104,6 +104,7 @@ def _guard(payload: dict[str, Any]) -> None:
     """One pass over every object and array, iterative (no recursion limit to meet); about
     35 µs for a 9 KB order."""
     stack: list[Any] = [payload]
+    order_edit = payload.get("order_edit")
     pop, push = stack.pop, stack.append
     while stack:
         node = pop()
@@ -115,7 +116,10 @@ def _guard(payload: dict[str, Any]) -> None:
                 elif key[-2:] == "id" and (key == "id" or key[-3:] == "_id"):
                     _check_id(key, item)
                 if key in LIST_FIELDS and kind is not list and item is not None:
-                    raise BodyError(f"unreadable payload: {key} must be a list")
+                    # orders/edited: ``order_edit.line_items`` (and its other changed lists) are
+                    # {additions, removals}; parse_order_edit checks their shape.
+                    if not (kind is dict and node is order_edit):
+                        raise BodyError(f"unreadable payload: {key} must be a list")
         else:
             for item in node:
                 kind = type(item)

@@ -6,12 +6,15 @@ customer's projections (balance, pending, tier points, tier) in the same transac
 
 Order events may arrive in any order and any number of times. Each is recorded once in
 ``order_events`` (unique on its source), then the order is *settled*: whatever its recorded
-events call for and the ledger does not have yet is appended, in arrival order. A refund that
-comes before the award waits and is applied right after it, so every interleaving and
-duplication of an order's events ends in the same entries.
+events call for and the ledger does not have yet is appended, in arrival order. A refund or
+edit that comes before the award waits and is applied right after it, and every step is
+cumulative against the award's snapshot (``loyalty.settlement``), so every interleaving and
+duplication of an order's events ends in the same balance. A step that moves no points writes
+no entry.
 
 Lock order — every writer follows it: the order row is locked first (``SELECT … FOR UPDATE``,
-or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer row.
+or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer's
+later orders that a late delivery may correct (``tiers``, in id order), then the customer row.
 Nothing locks them the other way round: the daily release locks all its orders before any
 customer, the other jobs and the merchant's adjustments lock customers only, and
 ``customers/redact`` locks the customer's orders before the customer.
@@ -22,12 +25,16 @@ Modules, one concern each:
 - ``locks``: lock-or-create the order and customer rows, in the order above;
 - ``facts``: what an order event keeps of its payload;
 - ``orders``: recording order and refund events, settling an order;
-- ``awards``: the award of an order, its reversals on refunds and cancellation;
+- ``awards``: the award of an order (and the welcome bonus of auto-enrolment), its reversals on
+  refunds and cancellation;
+- ``edits``: edits and exchanges after payment (units removed, lines added);
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
 - ``redemptions``: points reserved for a reward, given back when Shopify does not issue it
   (the customer row first, then the redemption row);
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
+- ``tiers``: the tier an order is processed at, and corrections when a late delivery changes it;
 - ``verify``: re-summing the ledger against the projections;
+- ``rederive``: re-deriving each order's points from its stored events (``ledger verify``).
 - ``imports``: balances imported from another loyalty app, in bulk (kind ``import``; its lock
   order: customers only, like adjustments).
 """
@@ -37,7 +44,13 @@ from __future__ import annotations
 from .entries import Change, LedgerError, append, entry_by_key, program_of
 from .locks import lock_customer, lock_customer_by_pk, lock_order, suppression_key
 from .members import adjust_points, join_program
-from .orders import ORDER_EVENT_KINDS, record_order, record_refund, settle_order
+from .orders import (
+    ORDER_EVENT_KINDS,
+    record_order,
+    record_order_edit,
+    record_refund,
+    settle_order,
+)
 from .redemptions import (
     KeyReused,
     NotEnoughPoints,
@@ -48,6 +61,7 @@ from .redemptions import (
     refund_points,
     reserve_points,
 )
+from .rederive import OrderMismatch, verify_orders
 from .schedule import expire_inactive_points, refresh_tiers, release_pending_points
 from .verify import Mismatch, verify_ledger
 
@@ -58,6 +72,7 @@ __all__ = [
     "LedgerError",
     "Mismatch",
     "NotEnoughPoints",
+    "OrderMismatch",
     "adjust_points",
     "append",
     "entry_by_key",
@@ -70,6 +85,7 @@ __all__ = [
     "mark_unknown",
     "program_of",
     "record_order",
+    "record_order_edit",
     "record_refund",
     "redemption_answer",
     "redemption_by_key",
@@ -80,4 +96,5 @@ __all__ = [
     "settle_order",
     "suppression_key",
     "verify_ledger",
+    "verify_orders",
 ]

@@ -1,4 +1,10 @@
-"""Awards and reversals: the points an order earns, and what refunds and cancellations take back."""
+"""Awards and reversals: the points an order earns, and what refunds and cancellations take back.
+
+Every reversal is cumulative: the order's snapshot (``loyalty.settlement``) says which eligible
+amount stands reversed, ``cumulative_reversal`` turns it into the points reversed in all, and
+the entry is the difference from what earlier entries reversed. A step that moves no points
+writes no entry (the event is still recorded on the order's events).
+"""
 
 from __future__ import annotations
 
@@ -7,17 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from ..loyalty.orders import (
-    CENT,
-    EligibleAmounts,
-    RefundFacts,
-    eligible_amounts,
-)
+from ..loyalty.orders import CENT, ZERO, OrderFacts, RefundFacts
 from ..loyalty.points import award_points, cumulative_reversal, split_reversal
 from ..loyalty.program import ProgramSettings
-from ..models import Customer, Order, OrderEvent, Shop
-from .entries import Change, LedgerError, append
-from .facts import facts_from_json
+from ..loyalty.settlement import OrderSnapshot
+from ..models import Customer, Order, Shop
+from .entries import Change, LedgerError, append, entry_by_key
+from .tiers import tier_at
 
 
 def award_order(
@@ -26,11 +28,10 @@ def award_order(
     program: ProgramSettings,
     order: Order,
     customer: Customer | None,
-    trigger: OrderEvent,
+    facts: OrderFacts,
     now: datetime,
 ) -> None:
-    facts = facts_from_json(order.shopify_order_id, trigger.facts)
-    trigger.applied_at = now
+    """Award the order from its paying payload's ``facts`` (the trigger event's)."""
     if facts.is_test:
         order.award_status, order.award_note = "none", "test order"
         return
@@ -40,20 +41,24 @@ def award_order(
     if customer.redacted_at is not None:
         order.award_status, order.award_note = "none", "customer data was erased"
         return
+    order.customer_id = customer.id
     if not customer.is_member:
         if not program.auto_enroll:
             order.award_status, order.award_note = "none", "customer is not a member"
             return
         customer.is_member = True
         customer.member_since = now
-    amounts = eligible_amounts(
+        pay_welcome_bonus(session, shop, program, customer, now)
+    snapshot = OrderSnapshot.of(
         facts, include_shipping=program.include_shipping, include_tax=program.include_tax
     )
-    tier = program.tier_for(customer.tier_points)
-    points = award_points(amounts.total, program.earn_rate, tier.multiplier)
+    processed_at = facts.processed_at or now
+    order.processed_at = processed_at
+    tier = tier_at(session, shop, program, customer, processed_at)
+    points = award_points(snapshot.eligible, program.earn_rate, tier.multiplier)
     pending = points if program.pending_days > 0 else 0
-    order.facts = amounts.to_json()
-    order.eligible_amount = amounts.total
+    order.facts = snapshot.to_json()
+    order.eligible_amount = snapshot.eligible.quantize(CENT)
     order.earn_rate = program.earn_rate
     order.multiplier = tier.multiplier
     order.awarded_points = points
@@ -74,10 +79,11 @@ def award_order(
             pending=pending,
             tier=points,
             tier_counted_at=now,
+            processed_at=processed_at,
             shopify_order_id=order.shopify_order_id,
             details={
                 "order_name": facts.name,
-                "eligible_amount": str(amounts.total),
+                "eligible_amount": str(order.eligible_amount),
                 "currency": shop.currency,
                 "earn_rate": str(program.earn_rate),
                 "tier": tier.key,
@@ -87,6 +93,75 @@ def award_order(
             },
         ),
         now,
+    )
+
+
+def pay_welcome_bonus(
+    session: Session, shop: Shop, program: ProgramSettings, customer: Customer, now: datetime
+) -> None:
+    """The welcome bonus, once per customer whichever way membership starts (same key)."""
+    key = f"welcome:{customer.id}"
+    if program.welcome_bonus <= 0 or entry_by_key(session, shop, key) is not None:
+        return
+    append(
+        session,
+        shop,
+        program,
+        customer,
+        Change(kind="welcome_bonus", source="welcome", key=key, points=program.welcome_bonus),
+        now,
+    )
+
+
+def snapshot_of(order: Order) -> OrderSnapshot:
+    if order.facts is None:
+        raise LedgerError("an awarded order must carry its eligible amounts")
+    return OrderSnapshot.from_json(order.facts)
+
+
+def reverse_to_snapshot(
+    session: Session,
+    shop: Shop,
+    program: ProgramSettings,
+    order: Order,
+    customer: Customer,
+    snapshot: OrderSnapshot,
+    *,
+    kind: str,
+    source: str,
+    key: str,
+    source_ref: str | None,
+    details: dict[str, Any],
+    now: datetime,
+    processed_at: datetime | None = None,
+) -> None:
+    """Store ``snapshot`` on the order and reverse whatever it newly calls for."""
+    before = snapshot_of(order).reversed_eligible(
+        amount_refunds_reverse=program.amount_refunds_reverse_points
+    )
+    after = snapshot.reversed_eligible(amount_refunds_reverse=program.amount_refunds_reverse_points)
+    order.facts = snapshot.to_json()
+    order.refunded_eligible = max(after, before).quantize(CENT)
+    target = cumulative_reversal(order.awarded_points, snapshot.eligible, after)
+    _reversal(
+        session,
+        shop,
+        program,
+        order,
+        customer,
+        target,
+        kind,
+        source,
+        key,
+        source_ref,
+        {
+            **details,
+            "refunded_eligible": str(max(after - before, ZERO).quantize(CENT)),
+            "refunded_eligible_total": str(order.refunded_eligible),
+            "eligible_amount": str(snapshot.eligible.quantize(CENT)),
+        },
+        now,
+        processed_at or now,
     )
 
 
@@ -103,8 +178,11 @@ def _reversal(
     source_ref: str | None,
     details: dict[str, Any],
     now: datetime,
+    processed_at: datetime,
 ) -> None:
     delta = max(target - order.reversed_points, 0)
+    if delta == 0:
+        return  # nothing moves: no entry (the event stays recorded on the order)
     from_pending, from_available = split_reversal(delta, order.pending_remaining)
     order.reversed_points += delta
     order.pending_remaining -= from_pending
@@ -121,6 +199,7 @@ def _reversal(
             pending=-from_pending,
             tier=-delta,
             tier_counted_at=order.awarded_at,
+            processed_at=processed_at,
             shopify_order_id=order.shopify_order_id,
             source_ref=source_ref,
             details={
@@ -145,35 +224,23 @@ def reverse_for_refund(
     refund: RefundFacts,
     now: datetime,
 ) -> None:
-    if order.facts is None:
-        raise LedgerError("an awarded order must carry its eligible amounts")
-    amounts = EligibleAmounts.from_json(order.facts)
-    # The refunded share is computed from cumulative refunded *quantities*, in exact decimals,
-    # never by adding rounded amounts: once every unit is back, it is the eligible amount exactly
-    # and the reversal is exactly the award.
-    before = amounts.refunded_total(order.facts)
-    refunded_facts = amounts.with_refund(order.facts, refund)
-    after = amounts.refunded_total(refunded_facts)
-    order.facts = refunded_facts
-    order.refunded_eligible = after.quantize(CENT)
-    target = cumulative_reversal(order.awarded_points, amounts.total, after)
-    _reversal(
+    # The refunded share is computed from cumulative refunded *quantities* and money, in exact
+    # decimals, never by adding rounded amounts: once everything is back, the reversal is
+    # exactly the award.
+    reverse_to_snapshot(
         session,
         shop,
         program,
         order,
         customer,
-        target,
-        "refund_reversal",
-        "refund",
-        f"refund:{refund.refund_id}",
-        str(refund.refund_id),
-        {
-            "refunded_eligible": str((after - before).quantize(CENT)),
-            "refunded_eligible_total": str(order.refunded_eligible),
-            "eligible_amount": str(amounts.total),
-        },
-        now,
+        snapshot_of(order).with_refund(refund),
+        kind="refund_reversal",
+        source="refund",
+        key=f"refund:{refund.refund_id}",
+        source_ref=str(refund.refund_id),
+        details={"refunded_by_amount": str(refund.amount)} if refund.amount else {},
+        now=now,
+        processed_at=refund.processed_at,
     )
 
 
@@ -197,5 +264,6 @@ def reverse_for_cancellation(
         f"order:{order.shopify_order_id}:cancel",
         None,
         {},
+        now,
         now,
     )

@@ -33,6 +33,7 @@ class Change:
     pending: int = 0
     tier: int = 0
     tier_counted_at: datetime | None = None
+    processed_at: datetime | None = None
     shopify_order_id: int | None = None
     source_ref: str | None = None
     details: dict[str, Any] | None = None
@@ -59,6 +60,7 @@ def append(
         pending_points=change.pending,
         tier_points=change.tier,
         tier_counted_at=change.tier_counted_at,
+        processed_at=change.processed_at,
         shopify_order_id=change.shopify_order_id,
         source_ref=change.source_ref,
         details=change.details or {},

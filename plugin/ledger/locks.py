@@ -18,6 +18,9 @@ from .entries import ZERO, LedgerError
 
 
 def _locked(session: Session, stmt: Select[Any]) -> Any:
+    if session.dirty or session.new:
+        # populate_existing would overwrite unflushed changes to a row already in the session.
+        session.flush()
     return session.scalars(
         stmt.with_for_update().execution_options(populate_existing=True)
     ).one_or_none()

@@ -11,6 +11,7 @@ from ..loyalty.orders import (
     CustomerFacts,
 )
 from ..models import Customer, LedgerEntry, RedactedCustomer, Shop
+from .awards import pay_welcome_bonus
 from .entries import Change, LedgerError, append, entry_by_key, program_of
 from .locks import lock_customer, lock_customer_by_pk, suppression_key
 
@@ -75,18 +76,5 @@ def join_program(
     if consent is not None:
         customer.marketing_consent = consent
         customer.consent_updated_at = now
-    if program.welcome_bonus > 0 and entry_by_key(session, shop, f"welcome:{customer.id}") is None:
-        append(
-            session,
-            shop,
-            program,
-            customer,
-            Change(
-                kind="welcome_bonus",
-                source="welcome",
-                key=f"welcome:{customer.id}",
-                points=program.welcome_bonus,
-            ),
-            now,
-        )
+    pay_welcome_bonus(session, shop, program, customer, now)
     return customer

@@ -5,26 +5,55 @@ out gift-card lines, shipping, tips, duties and tax; where the shop's prices inc
 lines' tax is taken out. Options add shipping or tax back. Every amount is read from the
 shop-currency side (``shop_money``) so the shopper's presentment currency never changes points.
 
-The per-line eligible amounts are computed once, at award time, and kept with the order; a
-refund's eligible amount is then the refunded share of those same lines, so awards and
-reversals always follow the same rules.
+A tip is a line item carrying a ``tip`` object (no product, ``product_exists: false``); it never
+earns, online or at POS. The per-line eligible amounts are computed once, at award time, and kept
+with the order (``loyalty.settlement``); refunds and edits are then measured against those same
+lines, so awards and reversals always follow the same rules.
+
+Only fields that are present are read: units removed by an edit before payment are inferred from
+``current_quantity`` only when the payload also lists its ``refunds`` (a subscription's
+``include_fields`` may leave them out, and then a refunded unit would look removed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
-ZERO = Decimal("0")
-CENT = Decimal("0.01")
-# Far above any real order, and inside the Numeric(18, 2) columns that store amounts.
-MAX_AMOUNT = Decimal(10) ** 12
+from .money import (
+    CENT,
+    MAX_AMOUNT,
+    ZERO,
+    PayloadError,
+    money_of,
+    objects,
+    opt_money,
+    opt_str,
+    shopify_id,
+)
+from .refunds import RefundFacts, parse_refund, timestamp
 
+__all__ = [
+    "CENT",
+    "MAX_AMOUNT",
+    "ZERO",
+    "CustomerFacts",
+    "EligibleAmounts",
+    "LineFacts",
+    "OrderFacts",
+    "PayloadError",
+    "RefundFacts",
+    "ShippingFacts",
+    "eligible_amounts",
+    "parse_order",
+    "parse_refund",
+]
 
-class PayloadError(ValueError):
-    """The payload is not an order/refund Kanta can read; the sender gets a 400."""
+# The financial statuses of an order whose money has been collected in full.
+PAID_STATUSES = frozenset({"paid", "partially_refunded"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +71,11 @@ class LineFacts:
     gift_card: bool
     net: Decimal  # after all discounts, shop money, as charged (tax included if the shop's is)
     tax: Decimal  # the line's tax, shop money
+    tip: bool = False
+    # Units still on the order when the payload was made; None when the payload leaves it out.
+    current_quantity: int | None = None
+    # Units the payload's own ``refunds`` list as refunded; None when it leaves them out.
+    refunded_in_payload: int | None = None
 
 
 @dataclass(frozen=True)
@@ -67,38 +101,22 @@ class OrderFacts:
     lines: tuple[LineFacts, ...]
     shipping: tuple[ShippingFacts, ...]
     payment_gateway: str | None
+    financial_status: str | None = None
+    processed_at: datetime | None = None
 
     @property
     def is_pos(self) -> bool:
         return self.source_name == "pos"
 
-
-@dataclass(frozen=True)
-class RefundFacts:
-    refund_id: int
-    order_id: int
-    lines: tuple[tuple[int, int], ...]  # (line_item_id, quantity)
-    shipping: Decimal  # shipping refunded, pre-tax, shop money
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "lines": [[line_id, qty] for line_id, qty in self.lines],
-            "shipping": str(self.shipping),
-        }
-
-    @classmethod
-    def from_json(cls, refund_id: int, order_id: int, data: Mapping[str, Any]) -> RefundFacts:
-        return cls(
-            refund_id=refund_id,
-            order_id=order_id,
-            lines=tuple((int(a), int(b)) for a, b in data.get("lines", [])),
-            shipping=Decimal(str(data.get("shipping", "0"))),
-        )
+    @property
+    def is_paid(self) -> bool:
+        """Paid in full (Shopify's ``orders/paid`` fires only then); False when not said."""
+        return self.financial_status in PAID_STATUSES
 
 
 @dataclass(frozen=True)
 class EligibleAmounts:
-    """The award-time snapshot: what each line (and shipping) counted for."""
+    """What each line (and shipping) counts for, computed once from the paying payload."""
 
     lines: dict[int, tuple[int, Decimal]]  # line_id -> (quantity, eligible amount)
     shipping: Decimal
@@ -107,45 +125,10 @@ class EligibleAmounts:
     def total(self) -> Decimal:
         return sum((amount for _, amount in self.lines.values()), ZERO) + self.shipping
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "lines": {str(k): [q, str(a)] for k, (q, a) in self.lines.items()},
-            "shipping": str(self.shipping),
-            "refunded": {},  # cumulative refunded units per line (see with_refund)
-            "refunded_shipping": "0",
-        }
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> EligibleAmounts:
-        return cls(
-            lines={int(k): (int(q), Decimal(a)) for k, (q, a) in data["lines"].items()},
-            shipping=Decimal(data["shipping"]),
-        )
-
-    @staticmethod
-    def with_refund(snapshot: Mapping[str, Any], refund: RefundFacts) -> dict[str, Any]:
-        """The award snapshot with this refund's quantities and shipping added to the
-        cumulative refunded totals it carries (``refunded``, ``refunded_shipping``)."""
-        refunded = {str(k): int(v) for k, v in snapshot.get("refunded", {}).items()}
-        for line_id, quantity in refund.lines:
-            refunded[str(line_id)] = refunded.get(str(line_id), 0) + quantity
-        shipping = Decimal(snapshot.get("refunded_shipping", "0")) + refund.shipping
-        return {**snapshot, "refunded": refunded, "refunded_shipping": str(shipping)}
-
-    def refunded_total(self, snapshot: Mapping[str, Any]) -> Decimal:
-        """The eligible amount refunded so far, from the cumulative quantities in ``snapshot``:
-        each counted line's share (never more than the line), plus shipping if it counted."""
-        amount = ZERO
-        for key, quantity in snapshot.get("refunded", {}).items():
-            line = self.lines.get(int(key))
-            if line is None:
-                continue  # gift cards and lines that never counted
-            line_qty, line_amount = line
-            if line_qty > 0:
-                amount += line_amount * min(int(quantity), line_qty) / line_qty
-        if self.shipping > 0:
-            amount += min(Decimal(snapshot.get("refunded_shipping", "0")), self.shipping)
-        return amount
+def counts(line: LineFacts) -> bool:
+    """Whether a line can earn at all: tips and gift cards never do."""
+    return not line.gift_card and not line.tip
 
 
 def eligible_amounts(
@@ -153,20 +136,35 @@ def eligible_amounts(
 ) -> EligibleAmounts:
     lines: dict[int, tuple[int, Decimal]] = {}
     for line in order.lines:
-        if line.gift_card:
-            continue
-        lines[line.line_id] = (line.quantity, _taxed(line.net, line.tax, order, include_tax))
+        if counts(line):
+            lines[line.line_id] = (line.quantity, line_eligible(line, order, include_tax))
     shipping = ZERO
     if include_shipping:
         for ship in order.shipping:
-            shipping += _taxed(ship.net, ship.tax, order, include_tax)
+            shipping += _taxed(ship.net, ship.tax, order.taxes_included, include_tax)
     return EligibleAmounts(lines=lines, shipping=max(shipping, ZERO))
 
 
-def _taxed(net: Decimal, tax: Decimal, order: OrderFacts, include_tax: bool) -> Decimal:
-    if order.taxes_included and not include_tax:
+def line_eligible(line: LineFacts, order: OrderFacts, include_tax: bool) -> Decimal:
+    return _taxed(line.net, line.tax, order.taxes_included, include_tax)
+
+
+def line_charged(line: LineFacts, taxes_included: bool) -> Decimal:
+    """The money a line charged the shopper (its tax added where prices exclude it)."""
+    return max(line.net if taxes_included else line.net + line.tax, ZERO)
+
+
+def shipping_charged(order: OrderFacts) -> Decimal:
+    total = ZERO
+    for ship in order.shipping:
+        total += ship.net if order.taxes_included else ship.net + ship.tax
+    return max(total, ZERO)
+
+
+def _taxed(net: Decimal, tax: Decimal, taxes_included: bool, include_tax: bool) -> Decimal:
+    if taxes_included and not include_tax:
         return max(net - tax, ZERO)
-    if not order.taxes_included and include_tax:
+    if not taxes_included and include_tax:
         return max(net + tax, ZERO)
     return max(net, ZERO)
 
@@ -178,93 +176,48 @@ def parse_order(payload: Mapping[str, Any]) -> OrderFacts:
     """Read an Order resource (orders/create, paid, updated, cancelled, fulfilled)."""
     if not isinstance(payload, Mapping):
         raise PayloadError("order payload must be a JSON object")
-    order_id = _shopify_id(payload.get("id"), "id")
+    order_id = shopify_id(payload.get("id"), "id")
     raw_lines = payload.get("line_items") or []
     raw_shipping = payload.get("shipping_lines") or []
     if not isinstance(raw_lines, list) or not isinstance(raw_shipping, list):
         raise PayloadError("line_items and shipping_lines must be lists")
     gateways = payload.get("payment_gateway_names") or []
     gateway = gateways[0] if isinstance(gateways, list) and gateways else payload.get("gateway")
+    # Removed units are inferred only when the payload says which units were refunded.
+    refunded = _refunded_units(payload) if isinstance(payload.get("refunds"), list) else None
+    status = payload.get("financial_status")
     return OrderFacts(
         order_id=order_id,
-        name=_opt_str(payload.get("name"), 64),
+        name=opt_str(payload.get("name"), 64),
         customer=_parse_customer(payload.get("customer")),
         is_test=payload.get("test") is True,
-        source_name=_opt_str(payload.get("source_name"), 64),
+        source_name=opt_str(payload.get("source_name"), 64),
         currency=_currency(payload.get("currency")),
         taxes_included=payload.get("taxes_included") is True,
-        total_price=_opt_money(payload, "total_price"),
-        lines=tuple(_parse_line(item, _refunded_units(payload)) for item in raw_lines),
+        total_price=opt_money(payload, "total_price"),
+        lines=tuple(_parse_line(item, refunded) for item in raw_lines),
         shipping=tuple(_parse_shipping(item) for item in raw_shipping),
-        payment_gateway=_opt_str(gateway),
+        payment_gateway=opt_str(gateway),
+        financial_status=status if isinstance(status, str) and len(status) <= 32 else None,
+        processed_at=timestamp(payload.get("processed_at")),
     )
-
-
-def parse_refund(payload: Mapping[str, Any]) -> RefundFacts:
-    """Read a Refund resource (refunds/create)."""
-    if not isinstance(payload, Mapping):
-        raise PayloadError("refund payload must be a JSON object")
-    refund_id = _shopify_id(payload.get("id"), "id")
-    order_id = _shopify_id(payload.get("order_id"), "order_id")
-    raw_lines = payload.get("refund_line_items") or []
-    if not isinstance(raw_lines, list):
-        raise PayloadError("refund_line_items must be a list")
-    lines: list[tuple[int, int]] = []
-    for item in raw_lines:
-        if not isinstance(item, Mapping):
-            raise PayloadError("refund_line_items entries must be objects")
-        line_id = _shopify_id(item.get("line_item_id"), "refund_line_items.line_item_id")
-        quantity = item.get("quantity")
-        if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity < 10**6:
-            raise PayloadError("refund_line_items.quantity must be a whole number from 0 to 999999")
-        lines.append((line_id, quantity))
-    return RefundFacts(
-        refund_id=refund_id,
-        order_id=order_id,
-        lines=tuple(lines),
-        shipping=_refunded_shipping(payload),
-    )
-
-
-def _refunded_shipping(payload: Mapping[str, Any]) -> Decimal:
-    # Newer API versions list refund_shipping_lines; older ones only an order adjustment of kind
-    # shipping_refund (negative amounts). Read one or the other, never both.
-    shipping_lines = payload.get("refund_shipping_lines")
-    if isinstance(shipping_lines, list) and shipping_lines:
-        total = ZERO
-        for item in shipping_lines:
-            if isinstance(item, Mapping):
-                total += abs(
-                    _money_of(item, "subtotal_amount")
-                    if item.get("subtotal_amount_set") or item.get("subtotal_amount") is not None
-                    else _money_of(item, "amount")
-                )
-        return total
-    total = ZERO
-    for adj in payload.get("order_adjustments") or []:
-        if isinstance(adj, Mapping) and adj.get("kind") == "shipping_refund":
-            total += abs(_money_of(adj, "amount"))
-    return total
 
 
 def _parse_customer(raw: Any) -> CustomerFacts | None:
     if not isinstance(raw, Mapping) or raw.get("id") in (None, ""):
         return None
     return CustomerFacts(
-        shopify_id=_shopify_id(raw.get("id"), "customer.id"),
-        email=_opt_str(raw.get("email"), 320),
-        first_name=_opt_str(raw.get("first_name")),
-        last_name=_opt_str(raw.get("last_name")),
+        shopify_id=shopify_id(raw.get("id"), "customer.id"),
+        email=opt_str(raw.get("email"), 320),
+        first_name=opt_str(raw.get("first_name")),
+        last_name=opt_str(raw.get("last_name")),
     )
 
 
 def _refunded_units(payload: Mapping[str, Any]) -> dict[int, int]:
     """Units per line already refunded when the payload was made (its ``refunds``)."""
     units: dict[int, int] = {}
-    refunds = payload.get("refunds")
-    if not isinstance(refunds, list):
-        return units
-    for refund in refunds:
+    for refund in payload.get("refunds") or []:
         items = refund.get("refund_line_items") if isinstance(refund, Mapping) else None
         for item in items if isinstance(items, list) else []:
             if not isinstance(item, Mapping):
@@ -275,21 +228,23 @@ def _refunded_units(payload: Mapping[str, Any]) -> dict[int, int]:
     return units
 
 
-def _parse_line(raw: Any, refunded_units: Mapping[int, int]) -> LineFacts:
+def _parse_line(raw: Any, refunded_units: Mapping[int, int] | None) -> LineFacts:
     if not isinstance(raw, Mapping):
         raise PayloadError("line_items entries must be objects")
     quantity = raw.get("quantity", 0)
     if not isinstance(quantity, int) or isinstance(quantity, bool) or not 0 <= quantity < 10**6:
         raise PayloadError("line_items.quantity must be a whole number from 0 to 999999")
-    line_id = _shopify_id(raw.get("id"), "line_items.id")
-    gross = _money_of(raw, "price") * quantity
-    discounts = sum((_money_of(a, "amount") for a in _objects(raw, "discount_allocations")), ZERO)
+    line_id = shopify_id(raw.get("id"), "line_items.id")
+    gross = money_of(raw, "price") * quantity
+    discounts = sum((money_of(a, "amount") for a in objects(raw, "discount_allocations")), ZERO)
     net = gross - discounts
-    tax = sum((_money_of(t, "price") for t in _objects(raw, "tax_lines")), ZERO)
+    tax = sum((money_of(t, "price") for t in objects(raw, "tax_lines")), ZERO)
+    current = raw.get("current_quantity")
+    if not isinstance(current, int) or isinstance(current, bool) or not 0 <= current <= quantity:
+        current = None
     # Units removed by an order edit (current_quantity below quantity, and not by a refund,
     # which Kanta reverses on its own) never earn.
-    current = raw.get("current_quantity")
-    if isinstance(current, int) and not isinstance(current, bool) and 0 <= current < quantity:
+    if current is not None and refunded_units is not None and current < quantity:
         removed = quantity - current - refunded_units.get(line_id, 0)
         if removed > 0:
             kept = quantity - removed
@@ -301,6 +256,9 @@ def _parse_line(raw: Any, refunded_units: Mapping[int, int]) -> LineFacts:
         gift_card=raw.get("gift_card") is True,
         net=net,
         tax=tax,
+        tip=isinstance(raw.get("tip"), Mapping),
+        current_quantity=current,
+        refunded_in_payload=None if refunded_units is None else refunded_units.get(line_id, 0),
     )
 
 
@@ -308,86 +266,27 @@ def _parse_shipping(raw: Any) -> ShippingFacts:
     if not isinstance(raw, Mapping):
         raise PayloadError("shipping_lines entries must be objects")
     if raw.get("discounted_price_set") or raw.get("discounted_price") is not None:
-        net = _money_of(raw, "discounted_price")
+        net = money_of(raw, "discounted_price")
     else:
-        net = _money_of(raw, "price") - sum(
-            (_money_of(a, "amount") for a in _objects(raw, "discount_allocations")), ZERO
+        net = money_of(raw, "price") - sum(
+            (money_of(a, "amount") for a in objects(raw, "discount_allocations")), ZERO
         )
-    tax = sum((_money_of(t, "price") for t in _objects(raw, "tax_lines")), ZERO)
+    tax = sum((money_of(t, "price") for t in objects(raw, "tax_lines")), ZERO)
     category = str(raw.get("delivery_category") or "").lower()
-    code = _opt_str(raw.get("code"))
+    code = opt_str(raw.get("code"))
     kind = "shipping"
     if "pick" in category or (code or "").lower().startswith("pickup"):
         kind = "pickup"
     elif "local" in category:
         kind = "local"
     return ShippingFacts(
-        title=_opt_str(raw.get("title")),
+        title=opt_str(raw.get("title")),
         code=code,
-        source=_opt_str(raw.get("source")),
+        source=opt_str(raw.get("source")),
         kind=kind,
         net=net,
         tax=tax,
     )
-
-
-def _objects(obj: Mapping[str, Any], field: str) -> list[Mapping[str, Any]]:
-    """A list of JSON objects, or a PayloadError: Shopify never sends anything else there."""
-    value = obj.get(field)
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, Mapping) for v in value):
-        raise PayloadError(f"{field} must be a list of objects")
-    return value
-
-
-def _money_of(obj: Mapping[str, Any], field: str) -> Decimal:
-    """Shop-currency amount of ``field``: ``field_set.shop_money.amount`` when present."""
-    money_set = obj.get(f"{field}_set")
-    if isinstance(money_set, Mapping):
-        shop_money = money_set.get("shop_money")
-        if isinstance(shop_money, Mapping) and "amount" in shop_money:
-            return _decimal(shop_money["amount"], f"{field}_set.shop_money.amount")
-    value = obj.get(field)
-    if value is None:
-        return ZERO
-    return _decimal(value, field)
-
-
-def _opt_money(obj: Mapping[str, Any], field: str) -> Decimal | None:
-    if obj.get(field) is None and obj.get(f"{field}_set") is None:
-        return None
-    return _money_of(obj, field)
-
-
-def _decimal(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool):
-        raise PayloadError(f"{field} must be a decimal amount")
-    try:
-        # str() first: refund line subtotals arrive as JSON numbers (parsed to Decimal by our
-        # JSON loader, but be safe with int/float too) and must not pick up binary noise.
-        result = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise PayloadError(f"{field} must be a decimal amount") from None
-    if not result.is_finite() or abs(result) >= MAX_AMOUNT:
-        raise PayloadError(f"{field} must be a finite amount below {MAX_AMOUNT}")
-    return result
-
-
-def _shopify_id(value: Any, field: str) -> int:
-    if isinstance(value, bool):
-        raise PayloadError(f"{field} must be a Shopify id")
-    if isinstance(value, str) and value.isdigit():
-        value = int(value)
-    if not isinstance(value, int) or not 0 < value < 2**63:
-        raise PayloadError(f"{field} must be a Shopify id (a positive 64-bit integer)")
-    return value
-
-
-def _opt_str(value: Any, limit: int = 255) -> str | None:
-    if value is None:
-        return None
-    return str(value)[:limit]
 
 
 def _currency(value: Any) -> str | None:

@@ -43,9 +43,6 @@ class ProgramSettings:
     include_shipping: bool = False
     include_tax: bool = False
     award_on: AwardOn = "paid"
-    # A refund of money only (no units back, e.g. a goodwill partial refund) reverses points in
-    # proportion, or leaves them (issue 11 owns the behaviour; the admin edits the setting).
-    amount_refunds_reverse_points: bool = True
     tiers: tuple[Tier, ...] = field(default=DEFAULT_TIERS)
     tier_window_days: int = 365
     pending_days: int = 0
@@ -53,6 +50,9 @@ class ProgramSettings:
     welcome_bonus: int = 100
     # Customers become members with their first paid order; off means they must join first.
     auto_enroll: bool = True
+    # A refund of an amount that names no line (a goodwill gesture, "never arrived") reverses
+    # points in proportion to the money it returns; off keeps the points in place.
+    amount_refunds_reverse_points: bool = True
 
     def tier_for(self, tier_points: int) -> Tier:
         current = self.tiers[0]

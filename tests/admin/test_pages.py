@@ -78,6 +78,8 @@ def test_a_member_page_tells_the_story_in_the_merchants_words(stack: ShopifyStac
     assert [e["description"] for e in api["entries"]] == [
         f"Refund of 1 item on Order {order['name']}",
         f"Order {order['name']}",
+        # The first paid order made Ada a member: the welcome bonus, once.
+        "Welcome bonus for joining",
     ]
     # The shopper's own choice wins over the one learned from the order, as in checkout.
     assert api["remembered"]["delivery"]["source"] == "learned"

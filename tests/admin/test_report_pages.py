@@ -58,7 +58,8 @@ def test_the_analytics_page_draws_its_figures_with_their_definitions(
         as_text=True
     )
     assert html.count("<svg") == 3  # weekly points, members compared, tiers
-    assert "Points issued in the week of 2026-03-02: 64" in html
+    # 64 for the order, 100 for the welcome bonus its auto-enrolment paid.
+    assert "Points issued in the week of 2026-03-02: 164" in html
     assert "Order awards (pending included)" in html  # the definition beside the figure
     assert 'data-figure="points_issued"' in html
     bad = page(stack, "/analytics", **{"from": "2026-03-31", "to": "2026-03-01"})

@@ -32,12 +32,13 @@ def test_an_order_in_the_demo_store_shows_up_as_points_in_the_admin(demo: str, p
     page.screenshot(path=str(ARTIFACTS / "demo-storefront.png"), full_page=True)
 
     # The merchant opens Kanta inside the store's admin: the teapot and whisks earned
-    # 64.00 + 2 × 9.90 = 83.80 → 83 points.
+    # 64.00 + 2 × 9.90 = 83.80 → 83 points, and her first order made her a member: the
+    # 100-point welcome bonus.
     page.goto(f"{demo}/devstore/admin")
     kanta = page.frame_locator("iframe")
     expect(kanta.get_by_text("Demo mode")).to_be_visible()
     ada = kanta.get_by_role("row", name="ada.lovelace@example.com")
-    expect(ada.locator("td.num").first).to_have_text("83")
+    expect(ada.locator("td.num").first).to_have_text("183")
     expect(ada).to_contain_text("Bronze")
     ada.get_by_role("link").click()
     # The member's page tells the story in the merchant's words.
@@ -49,6 +50,7 @@ def test_an_order_in_the_demo_store_shows_up_as_points_in_the_admin(demo: str, p
     page.get_by_text("Refund, cancel or fulfil").first.click()
     page.get_by_role("button", name="Cancel order").first.click()
     expect(page.get_by_text("orders/cancelled").first).to_be_visible()
+    # The order's points are reversed; the welcome bonus stays: she is still a member.
     page.goto(f"{demo}/devstore/admin")
     ada = page.frame_locator("iframe").get_by_role("row", name="ada.lovelace@example.com")
-    expect(ada.locator("td.num").first).to_have_text("0")
+    expect(ada.locator("td.num").first).to_have_text("100")

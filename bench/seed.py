@@ -47,6 +47,9 @@ MAIN_SHOP = "bench-1.myshopify.com"
 # Encrypts the shops' placeholder Admin API tokens; the benchmarks' servers use the same key.
 # Not a secret: these databases hold generated data only.
 TOKEN_ENCRYPTION_KEY = "YmVuY2gtb25seS1ub3QtYS1zZWNyZXQtMDEyMzQ1Njc="
+# The app credentials the benchmarks serve these databases with (their tokens are signed with it).
+API_KEY = "bench-api-key"
+API_SECRET = "bench-api-secret-0123456789abcdef0123456789"
 OTHER_SHOP_SHARE = 0.05
 CHUNK_MEMBERS = 10_000
 PENDING_DAYS = 14
@@ -165,6 +168,17 @@ CENT = Decimal("0.01")
 PREFERENCE_COLUMNS = ("shop_id", "customer_id", "kind", "value", "updated_at")
 
 Row = tuple[Any, ...]
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment Kanta runs with against a database this module built."""
+    return {
+        "SHOPIFY_API_KEY": API_KEY,
+        "SHOPIFY_API_SECRET": API_SECRET,
+        "SHOPIFY_APP_URL": "https://kanta.bench",
+        "TOKEN_ENCRYPTION_KEY": TOKEN_ENCRYPTION_KEY,
+        "DATABASE_URL": database_url,
+    }
 
 
 # ---------------------------------------------------------------------------- the plan

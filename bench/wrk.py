@@ -1,0 +1,227 @@
+"""Measuring HTTP endpoints with wrk: a gunicorn server, pre-built requests, parsed figures.
+
+The load generator is wrk (C, event loop), never a Python client, so it is not the bottleneck.
+A benchmark writes its requests (path and ``Authorization`` value, one per line) to a file,
+starts Kanta and Flask hello-world under the same gunicorn configuration, and runs the same
+wrk command against each; ``lua/requests.lua`` cycles over the requests, each thread from its
+own offset, and prints its figures as one JSON line that ``run_wrk`` reads.
+
+    with GunicornServer("bench.hello:create_app()", {}) as hello:
+        figures = run_wrk(hello.url, requests_file, WrkLoad())
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+REQUESTS_SCRIPT = Path(__file__).resolve().parent / "lua" / "requests.lua"
+HELLO_TARGET = "bench.hello:create_app()"
+KANTA_TARGET = "app:create_app()"
+
+
+@dataclass(frozen=True)
+class WrkLoad:
+    """One wrk command line: threads, open connections, seconds."""
+
+    threads: int = 2
+    connections: int = 4
+    seconds: int = 10
+
+    def describe(self) -> str:
+        return f"wrk -t{self.threads} -c{self.connections} -d{self.seconds}s"
+
+
+@dataclass(frozen=True)
+class WrkFigures:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    p999_ms: float
+    max_ms: float
+    errors: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def failed(self) -> int:
+        return sum(self.errors.values())
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class GunicornServer:
+    """``gunicorn <target>`` on a free port with sync workers, stopped on exit."""
+
+    def __init__(
+        self, target: str, env: dict[str, str], workers: int = 2, ready_path: str = "/"
+    ) -> None:
+        self.target, self.env, self.workers, self.ready_path = target, env, workers, ready_path
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> GunicornServer:
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [
+                gunicorn,
+                f"--workers={self.workers}",
+                f"--bind=127.0.0.1:{self.port}",
+                "--log-level=warning",
+                self.target,
+            ],
+            cwd=ROOT,
+            env={**os.environ, **self.env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 60
+        while True:
+            if self.process.poll() is not None:
+                error = self.process.stderr.read().decode() if self.process.stderr else ""
+                raise RuntimeError(f"{self.target} did not start:\n{error[-2000:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.target}: no answer on {self.url}") from None
+                time.sleep(0.2)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The workers' process ids (children of the gunicorn master), e.g. for py-spy."""
+        assert self.process is not None
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in children.read_text().split()]
+
+
+def fetch(url: str, authorization: str | None = None) -> tuple[int, bytes]:
+    """One request from Python, to check an answer before measuring (never to measure)."""
+    request = urllib.request.Request(url)
+    if authorization:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return int(response.status), bytes(response.read())
+    except urllib.error.HTTPError as error:
+        return int(error.code), bytes(error.read())
+
+
+def write_requests(path: Path, requests: list[tuple[str, str]]) -> Path:
+    """Write ``(path, Authorization value)`` pairs in the format ``lua/requests.lua`` reads."""
+    path.write_text("".join(f"{target}\t{authorization}\n" for target, authorization in requests))
+    return path
+
+
+def run_wrk(
+    base_url: str, requests_file: Path, load: WrkLoad, warmup_seconds: int = 2
+) -> WrkFigures:
+    """Warm up (figures discarded), then measure one wrk run against ``base_url``."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("wrk is not installed: apt-get update && apt-get install -y wrk")
+    env = {**os.environ, "KANTA_WRK_REQUESTS": str(requests_file)}
+
+    def once(seconds: int) -> dict[str, Any]:
+        result = subprocess.run(
+            [
+                wrk,
+                f"-t{load.threads}",
+                f"-c{load.connections}",
+                f"-d{seconds}s",
+                "--timeout=10s",
+                "-s",
+                str(REQUESTS_SCRIPT),
+                base_url,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        for line in result.stdout.splitlines():
+            if line.startswith("KANTA_WRK "):
+                parsed: dict[str, Any] = json.loads(line.removeprefix("KANTA_WRK "))
+                return parsed
+        raise RuntimeError(f"no figures in wrk's output:\n{result.stdout}\n{result.stderr}")
+
+    if warmup_seconds:
+        once(warmup_seconds)
+    raw = once(load.seconds)
+    return WrkFigures(
+        requests=raw["requests"],
+        seconds=raw["duration_us"] / 1e6,
+        p50_ms=raw["p50_us"] / 1000,
+        p90_ms=raw["p90_us"] / 1000,
+        p99_ms=raw["p99_us"] / 1000,
+        p999_ms=raw["p999_us"] / 1000,
+        max_ms=raw["max_us"] / 1000,
+        errors=raw["errors"],
+    )
+
+
+def machine() -> str:
+    """What the figures were measured on, for the README."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    load = os.getloadavg()[0]
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.node()}, {os.cpu_count()} cores "
+        f"({cpu}), {memory:.0f} GiB, load average {load:.2f} before the run"
+    )
+
+
+def figures_table(rows: list[tuple[str, WrkFigures]], baseline: WrkFigures) -> str:
+    header = (
+        f"{'server':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+        f"{'p99.9 ms':>10}{'errors':>8}{'× hello':>9}"
+    )
+    lines = [header]
+    for name, f in rows:
+        lines.append(
+            f"{name:<34}{f.rate:>9.0f}{f.p50_ms:>9.2f}{f.p90_ms:>9.2f}{f.p99_ms:>9.2f}"
+            f"{f.p999_ms:>10.2f}{f.failed:>8}{f.rate / baseline.rate:>9.2f}"
+        )
+    return "\n".join(lines)

@@ -31,6 +31,7 @@ from bench.wrk import (
     GunicornServer,
     WrkFigures,
     WrkLoad,
+    combined,
     fetch,
     figures_table,
     machine,
@@ -163,16 +164,7 @@ def main() -> None:
             after = run_wrk(hello.url, files[databases[0].name], load)
     rows += measured
     rows.append(("hello-world (after)", after))
-    baseline = WrkFigures(
-        requests=before.requests + after.requests,
-        seconds=before.seconds + after.seconds,
-        p50_ms=(before.p50_ms + after.p50_ms) / 2,
-        p90_ms=(before.p90_ms + after.p90_ms) / 2,
-        p99_ms=(before.p99_ms + after.p99_ms) / 2,
-        p999_ms=(before.p999_ms + after.p999_ms) / 2,
-        max_ms=max(before.max_ms, after.max_ms),
-        errors={},
-    )
+    baseline = combined(before, after)
     print(figures_table(rows, baseline))
     for name, figures in measured:
         print(f"{name}: {verdict(figures, baseline)}")

@@ -10,8 +10,12 @@ per-shop index. Data is realistic enough to exercise the real access paths: name
 from common names, skewed activity (a few members with hundreds of entries, many with two or
 three), a welcome bonus, orders with the payment method and delivery option checkout showed,
 awards held pending for 14 days then released, some refunds reversing points, a few adjustments,
-marketing consent, explicit preferences. Every customer's projections (balance, pending, tier
-points, tier) equal the sums of their entries, so ``flask --app app ledger verify`` passes.
+marketing consent, the payment and delivery each member usually picks (learned from their last
+five orders, as the app learns them) and, for 1 in 20, an explicit choice. Every customer's
+projections (balance, pending, tier points, tier) equal the sums of their entries, so
+``flask --app app ledger verify`` passes. Explicit choices and learned preferences are written
+once the schema has them (migration 0010, the checkout branch); a re-run adds them to a database
+built before.
 
 Loading is bulk: PostgreSQL ``COPY`` (foreign-key triggers off for the loading session),
 SQLite ``executemany`` with a large cache. The secondary indexes of the three big tables are
@@ -33,10 +37,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from alembic import command as alembic_command
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 
 from plugin.cli import migration_connection
@@ -165,7 +170,6 @@ CUSTOMER_COLUMNS = (
 REVERSED_POINTS = ORDER_COLUMNS.index("reversed_points")
 REFUNDED_ELIGIBLE = ORDER_COLUMNS.index("refunded_eligible")
 CENT = Decimal("0.01")
-PREFERENCE_COLUMNS = ("shop_id", "customer_id", "kind", "value", "updated_at")
 
 Row = tuple[Any, ...]
 
@@ -229,7 +233,6 @@ class MemberRows:
     customers: list[Row] = field(default_factory=list)
     orders: list[Row] = field(default_factory=list)
     entries: list[Row] = field(default_factory=list)
-    preferences: list[Row] = field(default_factory=list)
 
 
 class Encoder:
@@ -283,7 +286,7 @@ def build_member(
     now: datetime,
     rows: MemberRows,
 ) -> None:
-    """One member's customer row, orders, ledger entries and preferences, appended to ``rows``."""
+    """One member's customer row, orders and ledger entries, appended to ``rows``."""
     m = encode.moment
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email = f"{first.lower()}.{last.lower()}{customer_id}@{rng.choice(EMAIL_DOMAINS)}"
@@ -565,9 +568,6 @@ def build_member(
             m(max(last_activity, joined)),
         )
     )
-    if rng.random() < 0.05:
-        rows.preferences.append((shop_id, customer_id, "payment", usual_payment[1], m(joined)))
-        rows.preferences.append((shop_id, customer_id, "delivery", usual_delivery[0], m(joined)))
 
 
 def build_chunk(
@@ -747,6 +747,8 @@ def migrate(database_url: str) -> None:
 def ensure_database(database_url: str) -> None:
     """Create the PostgreSQL database named in the URL if it does not exist yet."""
     url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     if url.get_backend_name() != "postgresql" or not url.database:
         return
     server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
@@ -852,7 +854,8 @@ def build(
                     f"for {wanted}"
                 )
             if state.get("status") == "built":
-                return _report(False, started, plans)
+                built_now = _ensure_preferences(connection, progress)
+                return _report(built_now, started, plans)
             if "plan" not in state:
                 taken = connection.execute(text("SELECT COUNT(*) FROM customers")).scalar_one()
                 if taken:
@@ -870,6 +873,7 @@ def build(
         _load_chunks(engine, plans, shop_ids, now, seed, progress)
         _finish(engine, indexes, progress)
         with engine.begin() as connection:
+            _ensure_preferences(connection, progress)
             write_state(connection, "status", "built")
     finally:
         engine.dispose()
@@ -913,7 +917,6 @@ def _load_chunks(
                 loader.load("customers", CUSTOMER_COLUMNS, rows.customers)
                 loader.load("orders", ORDER_COLUMNS, rows.orders)
                 loader.load("ledger_entries", LEDGER_COLUMNS, rows.entries)
-                loader.load("customer_preferences", PREFERENCE_COLUMNS, rows.preferences)
                 write_state(connection, key, str(len(rows.entries)))
             if bar:
                 bar.advance(len(rows.entries), f"{plan.domain}")
@@ -950,6 +953,60 @@ def _finish(engine: Engine, indexes: Iterable[tuple[str, ...]], progress: bool) 
     else:
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
+
+
+# The most frequent value among a customer's last five paid orders that teach it; ties go to
+# the most recent (issue 10). POS and pickup orders teach no delivery preference.
+LEARNED_PREFERENCE = """
+INSERT INTO customer_preferences (shop_id, customer_id, kind, source, value, handle, updated_at)
+SELECT shop_id, customer_id, '{kind}', 'learned', value, handle, last_at FROM (
+  SELECT shop_id, customer_id, value, handle, last_at, ROW_NUMBER() OVER (
+    PARTITION BY customer_id ORDER BY uses DESC, last_at DESC) AS place
+  FROM (
+    SELECT shop_id, customer_id, value, handle, COUNT(*) AS uses, MAX(paid_at) AS last_at
+    FROM (
+      SELECT shop_id, customer_id, {value} AS value, {handle} AS handle, paid_at,
+        ROW_NUMBER() OVER (PARTITION BY customer_id ORDER BY paid_at DESC) AS recent
+      FROM orders WHERE customer_id IS NOT NULL AND paid_at IS NOT NULL AND {teaches}
+    ) AS latest WHERE recent <= 5
+    GROUP BY shop_id, customer_id, value, handle
+  ) AS counted
+) AS ranked WHERE place = 1
+"""
+# One member in 20 picked their own: their learned choice, now explicit.
+CHOSEN_PREFERENCE = """
+INSERT INTO customer_preferences (shop_id, customer_id, kind, source, value, handle, updated_at)
+SELECT shop_id, customer_id, kind, 'chosen', value, handle, updated_at
+FROM customer_preferences WHERE source = 'learned' AND customer_id % 20 = 0
+"""
+
+
+def _ensure_preferences(connection: Connection, progress: bool) -> bool:
+    """Fill ``customer_preferences`` from the orders, once, on a schema that has learned and
+    chosen preferences (migration 0010 rebuilt the table). Returns whether it did."""
+    columns = {c["name"] for c in inspect(connection).get_columns("customer_preferences")}
+    if "source" not in columns or read_state(connection).get("preferences") == "derived":
+        return False
+    if progress:
+        print("  preferences learned from the orders …", file=sys.stderr, flush=True)
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SET LOCAL work_mem = '512MB'"))
+    connection.execute(text("DELETE FROM customer_preferences"))
+    for kind, value, handle, teaches in (
+        ("payment", "payment_method_name", "payment_gateway", "payment_method_name IS NOT NULL"),
+        (
+            "delivery",
+            "delivery_title",
+            "delivery_code",
+            "delivery_title IS NOT NULL AND delivery_kind NOT IN ('pos', 'pickup')",
+        ),
+    ):
+        connection.execute(
+            text(LEARNED_PREFERENCE.format(kind=kind, value=value, handle=handle, teaches=teaches))
+        )
+    connection.execute(text(CHOSEN_PREFERENCE))
+    write_state(connection, "preferences", "derived")
+    return True
 
 
 def _report(built_now: bool, started: float, plans: list[ShopPlan]) -> BuildReport:

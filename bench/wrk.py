@@ -213,6 +213,21 @@ def machine() -> str:
     )
 
 
+def combined(before: WrkFigures, after: WrkFigures) -> WrkFigures:
+    """Two runs of the same server (hello-world before and after) as one baseline: the rate
+    over both, the mean of their latency percentiles."""
+    return WrkFigures(
+        requests=before.requests + after.requests,
+        seconds=before.seconds + after.seconds,
+        p50_ms=(before.p50_ms + after.p50_ms) / 2,
+        p90_ms=(before.p90_ms + after.p90_ms) / 2,
+        p99_ms=(before.p99_ms + after.p99_ms) / 2,
+        p999_ms=(before.p999_ms + after.p999_ms) / 2,
+        max_ms=max(before.max_ms, after.max_ms),
+        errors={k: before.errors.get(k, 0) + after.errors.get(k, 0) for k in before.errors},
+    )
+
+
 def figures_table(rows: list[tuple[str, WrkFigures]], baseline: WrkFigures) -> str:
     header = (
         f"{'server':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"

@@ -29,6 +29,7 @@ from bench.wrk import (
     HELLO_TARGET,
     KANTA_TARGET,
     GunicornServer,
+    Profiler,
     WrkFigures,
     WrkLoad,
     combined,
@@ -131,6 +132,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--profile", action="store_true", help="then py-spy the workers through one more run"
+    )
     args = parser.parse_args()
     load = WrkLoad(args.threads, args.connections, args.seconds)
     urls = args.database_url or list(DEFAULT_DATABASES)
@@ -148,6 +152,7 @@ def main() -> None:
                 Path(tmp) / f"{db.name}-cached.txt", requests[: args.cached_customers]
             )
         rows: list[tuple[str, WrkFigures]] = []
+        profiles: list[str] = []
         with GunicornServer(HELLO_TARGET, {}) as hello:
             before = run_wrk(hello.url, files[databases[0].name], load)
         rows.append(("hello-world (before)", before))
@@ -158,6 +163,10 @@ def main() -> None:
                 print(f"{db.name}: one answer: {json.dumps(answer)[:300]}")
                 uncached = run_wrk(kanta.url, files[db.name], load)
                 cached = run_wrk(kanta.url, files[db.name + ":cached"], load)
+                if args.profile:
+                    with Profiler(kanta, load.seconds, Path(tmp)) as profiler:
+                        run_wrk(kanta.url, files[db.name], load, warmup_seconds=0)
+                    profiles.append(f"{db.name}, uncached:\n{profiler.report()}")
             measured.append((f"kanta {db.name} ({db.members:,} m.)", uncached))
             measured.append((f"kanta {db.name} cached ({args.cached_customers})", cached))
         with GunicornServer(HELLO_TARGET, {}) as hello:
@@ -168,6 +177,8 @@ def main() -> None:
     print(figures_table(rows, baseline))
     for name, figures in measured:
         print(f"{name}: {verdict(figures, baseline)}")
+    for profile in profiles:
+        print(profile)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ from bench.wrk import (
     HELLO_TARGET,
     KANTA_TARGET,
     GunicornServer,
+    Profiler,
     WrkFigures,
     WrkLoad,
     combined,
@@ -116,6 +117,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the workers through one more run per case"
+    )
     parser.add_argument("--deep-pages", type=int, default=40, help="pages followed per filter")
     args = parser.parse_args()
     load = WrkLoad(args.threads, args.connections, args.seconds)
@@ -149,13 +153,22 @@ def main() -> None:
     }
     member_paths = [f"{LIST_PATH}/{cid}" for cid in database.customer_ids]
 
-    rows: list[tuple[str, WrkFigures]] = []
+    profiles: list[str] = []
     measured: list[tuple[str, WrkFigures]] = []
     with tempfile.TemporaryDirectory() as tmp:
 
         def requests_file(name: str, paths: list[str]) -> Path:
             pairs = [(path, tokens[i % len(tokens)]) for i, path in enumerate(paths)]
-            return write_requests(Path(tmp) / f"{name.replace(' ', '-')}.txt", pairs)
+            slug = "".join(c if c.isalnum() else "-" for c in name)
+            return write_requests(Path(tmp) / f"{slug}.txt", pairs)
+
+        def measure(server: GunicornServer, name: str, paths: list[str]) -> None:
+            file = requests_file(name.split(" (")[0], paths)
+            measured.append((name, run_wrk(server.url, file, load)))
+            if args.profile:
+                with Profiler(server, load.seconds, Path(tmp)) as profiler:
+                    run_wrk(server.url, file, load, warmup_seconds=0)
+                profiles.append(f"{name}:\n{profiler.report()}")
 
         hello_file = requests_file("hello", member_paths)
         with GunicornServer(HELLO_TARGET, {}) as hello:
@@ -172,26 +185,18 @@ def main() -> None:
                 if not paths:
                     print(f"{name}: no requests (pagination not found), skipped")
                     continue
-                measured.append(
-                    (
-                        f"list: {name} ({len(paths)})",
-                        run_wrk(kanta.url, requests_file(name, paths), load),
-                    )
-                )
+                measure(kanta, f"list: {name} ({len(paths)})", paths)
             status, body = fetch(kanta.url + member_paths[0], tokens[0])
             if status != 200:
                 raise SystemExit(f"member page answered {status}: {body[:300]!r}")
-            measured.append(
-                (
-                    f"member page ({len(member_paths)})",
-                    run_wrk(kanta.url, requests_file("member", member_paths), load),
-                )
-            )
+            measure(kanta, f"member page ({len(member_paths)})", member_paths)
         with GunicornServer(HELLO_TARGET, {}) as hello:
             after = run_wrk(hello.url, hello_file, load)
     rows = [("hello-world (before)", before), *measured, ("hello-world (after)", after)]
     baseline = combined(before, after)
     print(figures_table(rows, baseline))
+    for profile in profiles:
+        print(profile)
 
 
 if __name__ == "__main__":

@@ -195,6 +195,96 @@ def run_wrk(
     )
 
 
+class Profiler:
+    """py-spy sampling every worker of a server while a measurement runs; ``report`` prints the
+    functions where the workers spent their time (inclusive and self, share of samples).
+
+    Sampling slows the workers a little: profiled runs are for reading where time goes, not for
+    the figures."""
+
+    def __init__(self, server: GunicornServer, seconds: int, out_dir: Path) -> None:
+        self.server, self.seconds, self.out_dir = server, seconds, out_dir
+        self.processes: list[subprocess.Popen[bytes]] = []
+        self.outputs: list[Path] = []
+
+    def __enter__(self) -> Profiler:
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        for pid in self.server.worker_pids:
+            out = self.out_dir / f"py-spy-{pid}.txt"
+            self.outputs.append(out)
+            self.processes.append(
+                subprocess.Popen(
+                    [
+                        py_spy,
+                        "record",
+                        "--pid",
+                        str(pid),
+                        "--duration",
+                        str(self.seconds),
+                        "--rate",
+                        "250",
+                        "--format",
+                        "raw",
+                        "--output",
+                        str(out),
+                        "--nonblocking",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(0.5)
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        for process in self.processes:
+            process.wait(timeout=self.seconds + 60)
+
+    def report(self, top: int = 25) -> str:
+        inclusive: dict[str, int] = {}
+        own: dict[str, int] = {}
+        total = 0
+        for path in self.outputs:
+            if not path.exists():
+                continue
+            for line in path.read_text().splitlines():
+                stack, _, count_text = line.rpartition(" ")
+                if not stack or not count_text.isdigit():
+                    continue
+                count = int(count_text)
+                frames = [_short_frame(f) for f in stack.split(";")]
+                total += count
+                for frame in set(frames):
+                    inclusive[frame] = inclusive.get(frame, 0) + count
+                own[frames[-1]] = own.get(frames[-1], 0) + count
+        if not total:
+            return "py-spy recorded no samples (is ptrace allowed?)"
+        lines = [f"py-spy: {total} samples over {len(self.outputs)} workers", "inclusive:"]
+        # gunicorn's own frames hold every sample: they say nothing.
+        ranked = [kv for kv in inclusive.items() if "(gunicorn" not in kv[0]]
+        for frame, count in sorted(ranked, key=lambda kv: -kv[1])[:top]:
+            lines.append(f"  {100 * count / total:5.1f} %  {frame}")
+        lines.append("self:")
+        for frame, count in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+            lines.append(f"  {100 * count / total:5.1f} %  {frame}")
+        return "\n".join(lines)
+
+
+def _short_frame(frame: str) -> str:
+    """``func (path/to/site-packages/pkg/mod.py:12)`` → ``func (pkg/mod.py)``."""
+    name, _, where = frame.partition(" (")
+    where = where.rstrip(")").rsplit(":", 1)[0]
+    for marker in ("site-packages/", str(ROOT) + "/", "lib/python3"):
+        if marker in where:
+            where = where.split(marker, 1)[1]
+    return f"{name} ({where})"
+
+
 def machine() -> str:
     """What the figures were measured on, for the README."""
     cpu = "unknown CPU"

@@ -91,13 +91,11 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 
 def register_blueprints(app: Flask) -> None:
-    from plugin.admin.api import bp as admin_api
-    from plugin.admin.home import bp as app_home
+    from plugin.admin import register_admin
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
-    app.register_blueprint(app_home)
-    app.register_blueprint(admin_api)
+    register_admin(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

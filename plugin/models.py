@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -135,6 +136,9 @@ class Customer(Base):
         UniqueConstraint("shop_id", "shopify_customer_id"),
         Index("ix_customers_shop_email", "shop_id", "email"),
         Index("ix_customers_shop_points", "shop_id", "points_balance"),
+        # The admin's member list (plugin/admin/members.py): one index per access path.
+        Index("ix_customers_shop_member_id", "shop_id", "is_member", "id"),
+        Index("ix_customers_shop_tier_id", "shop_id", "tier_key", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -162,6 +166,21 @@ class Customer(Base):
     redacted_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# Prefix search of members by email or name (plugin/admin/members.py), case-insensitive.
+# text_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' whatever its collation.
+for _name, _column in (
+    ("email", Customer.email),
+    ("first_name", Customer.first_name),
+    ("last_name", Customer.last_name),
+):
+    Index(
+        f"ix_customers_shop_{_name}_prefix",
+        Customer.shop_id,
+        func.lower(_column).label(f"{_name}_lower"),
+        postgresql_ops={f"{_name}_lower": "text_pattern_ops"},
+    )
 
 
 class Order(Base):
@@ -261,6 +280,21 @@ class LedgerEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     actor: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProgramChange(Base):
+    """The audit trail of the program: who changed it (the staff user of the session token),
+    when, and the whole program (settings and rewards) before and after."""
+
+    __tablename__ = "program_changes"
+    __table_args__ = (Index("ix_program_changes_shop", "shop_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    changed_by: Mapped[str] = mapped_column(String(255))
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class WebhookReceipt(Base):

@@ -120,7 +120,7 @@ def test_members_table_is_scoped_to_the_shop(stack: ShopifyStack) -> None:
     assert "ada@example.com" in page
     assert "grace@example.com" in page
     assert "intruder@example.com" not in page
-    assert 'data-customer-id="101"' in page
+    assert "/members/101?embedded=1&amp;shop=shop-one.myshopify.com" in page
     assert "Silver" in page
     assert ">620<" in page
     assert ">40<" in page
@@ -147,14 +147,16 @@ def test_session_token_helper_speaks_app_bridge_and_the_demo_protocol(
             assert response.status_code == 200
             return response.get_data(as_text=True)
 
-    helper, home = asset("kanta-session.js"), asset("kanta-home.js")
-    assert ":root" in asset("kanta.css")
+    helper, forms = asset("kanta-session.js"), asset("kanta-forms.js")
+    assert "var(--p-color-bg-surface)" in asset("kanta.css")
+    assert ":root" in asset("polaris-tokens.css")
     assert "window.shopify.idToken()" in helper
     assert '"kanta:id-token"' in helper
     assert "requestId" in helper
     assert "Authorization" in helper
     assert "X-Shopify-Retry-Invalid-Session-Request" in helper
-    assert "/api/admin/members/" in home
+    assert "errors" in forms
+    assert "data-error-for" in forms
 
 
 def test_healthz(client: FlaskClient) -> None:

@@ -34,7 +34,7 @@ def test_a_members_points_tier_and_ledger_over_http(
     assert body["points"] == 480
     assert body["pending_points"] == 0
     assert body["tier"] == {"key": "bronze", "name": "Bronze", "multiplier": "1"}
-    assert body["next_tier"] == {"name": "Silver", "points_needed": 20}
+    assert body["next_tier"] == {"name": "Silver", "threshold": 500, "points_needed": 20}
     assert [(e["kind"], e["points"]) for e in body["entries"]] == [
         ("refund_reversal", -40),
         ("order_award", 520),

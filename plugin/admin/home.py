@@ -1,11 +1,10 @@
-"""The embedded app home: the page Shopify's admin loads in its iframe, and ``/healthz``.
+"""The app home: the page Shopify's admin loads first in its iframe, and ``/healthz``.
 
-``GET /`` is a document request carrying an ``id_token`` query parameter (App Bridge's session
-token). ``shopifyapp`` verifies it, or redirects to the patch-ID-token page (served here too)
-when it is missing or stale. A shop without a usable offline token — first load, reinstall
-after uninstall, dead refresh token — is installed right here by token exchange (reference
-§1.6, §1.8). The page itself is server-rendered; its JS only fetches member details from
-``/api/admin`` with fresh session tokens.
+``GET /`` with Shopify's query parameters is an embedded document request (verified, and the
+shop installed if needed, by ``embedded``). Without any of them a person opened the app's own
+URL: the first-contact page says where Kanta really opens (the demo store, or the Shopify
+admin). The patch-ID-token page, where ``shopifyapp`` sends a request without a valid token,
+is served here too.
 """
 
 from __future__ import annotations
@@ -18,12 +17,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, jsonify, render_template, request
 from sqlalchemy import func, select, text
 
-from ..auth import PATCH_ID_TOKEN_PATH, is_admin_session
-from ..install import install_from_id_token, token_state
+from ..auth import PATCH_ID_TOKEN_PATH
 from ..loyalty.program import ProgramError, ProgramSettings
 from ..models import Customer, Reward, Shop
 from ..runtime import Kanta, kanta
-from ..shopify.gateway import InvalidIdToken, ShopifyError, is_valid_shop_domain
+from ..shopify.gateway import is_valid_shop_domain
+from .embedded import AdminPage, document, embedded_page, render_page, request_input, respond
 
 log = logging.getLogger(__name__)
 
@@ -32,55 +31,32 @@ bp = Blueprint("app_home", __name__)
 RECENT_MEMBERS = 25
 
 
-def _request_input() -> dict[str, Any]:
-    return {
-        "method": request.method,
-        "headers": dict(request.headers),
-        "url": request.url,
-        "body": "",
-    }
-
-
-def _respond(res: Any) -> Response:
-    """A ``shopifyapp`` ``Res`` as a Flask response."""
-    return Response(res.body, status=res.status, headers=dict(res.headers))
+# Query parameters the Shopify admin puts on every app load (and our in-app links keep).
+SHOPIFY_PARAMS = ("shop", "id_token", "host", "embedded")
 
 
 @bp.get("/")
 def app_home() -> Response:
-    k = kanta()
-    result = k.shopify.app.verify_app_home_req(
-        _request_input(),  # type: ignore[arg-type]
-        app_home_patch_id_token_path=PATCH_ID_TOKEN_PATH,
+    if not any(name in request.args for name in SHOPIFY_PARAMS):
+        # Someone opened the app's own URL: not a page the Shopify admin loads.
+        return first_contact()
+    return _home()
+
+
+@embedded_page
+def _home(page: AdminPage) -> str:
+    return render_page("app_home.html", page, active="/", **_home_context(kanta(), page))
+
+
+def first_contact() -> Response:
+    """What a person who opens Kanta's URL directly should do instead."""
+    settings = kanta().settings
+    body = render_template(
+        "first_contact.html", demo=settings.demo, app_url=settings.app_url, nav=None
     )
-    if not result.ok or not result.shop or result.id_token is None:
-        return _respond(result.response)
-    if not is_admin_session(result.id_token.claims):
-        # A checkout or other extension token: valid, but not the merchant's admin session.
-        return Response("Unauthorized", status=401, mimetype="text/plain")
-    domain = f"{result.shop}.myshopify.com"
-    if not is_valid_shop_domain(domain):
-        return Response("Unknown shop", status=400, mimetype="text/plain")
-
-    with k.db.read() as session:
-        shop = session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
-        needs_install = shop is None or not token_state(shop).is_live(k.now())
-    if needs_install:
-        try:
-            install_from_id_token(k, result.id_token)
-        except InvalidIdToken:
-            # Shopify refused the token after all: send the browser for a fresh one.
-            return _respond(result.invalid_token_response or result.response)
-        except ShopifyError as error:
-            log.warning("install of %s failed: %s", domain, error.code)
-            return _document(
-                render_template("install_failed.html", shop=domain, demo=k.settings.demo),
-                domain,
-                status=502,
-            )
-
-    page = render_template("app_home.html", **_home_context(k, domain))
-    return _document(page, domain, extra_headers=result.response.headers)
+    response = Response(body, status=200, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.get(PATCH_ID_TOKEN_PATH)
@@ -95,9 +71,9 @@ def patch_id_token() -> Response:
     if k.settings.demo:
         # No App Bridge offline: ask the demo admin (our parent frame) for a token instead.
         page = render_template("patch_id_token.html", reload_path=reload_path)
-        return _document(page, shop)
-    result = k.shopify.app.app_home_patch_id_token(_request_input())  # type: ignore[arg-type]
-    return _respond(result.response)
+        return document(page, shop)
+    result = k.shopify.app.app_home_patch_id_token(request_input())  # type: ignore[arg-type]
+    return respond(result.response)
 
 
 def _is_local_path(path: str) -> bool:
@@ -120,32 +96,9 @@ def healthz() -> tuple[Response, int]:
     return jsonify({"status": "ok", "database": "ok"}), 200
 
 
-def _document(
-    body: str, shop_domain: str, *, status: int = 200, extra_headers: dict[str, str] | None = None
-) -> Response:
-    response = Response(body, status=status, mimetype="text/html")
-    for name, value in (extra_headers or {}).items():
-        # The preload hints name Shopify's CDN; the demo runs offline, so they go too.
-        if name.lower() == "link" and kanta().settings.demo:
-            continue
-        response.headers[name] = value
-    response.headers["Content-Security-Policy"] = _frame_ancestors(shop_domain)
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _frame_ancestors(shop_domain: str) -> str:
-    """Only the shop's admin may frame the app (plus the local demo admin in demo mode)."""
-    ancestors = [f"https://{shop_domain}", "https://admin.shopify.com"]
-    settings = kanta().settings
-    if settings.demo:
-        parts = urlsplit(settings.app_url)
-        ancestors.append(f"{parts.scheme}://{parts.netloc}")
-    return "frame-ancestors " + " ".join(ancestors) + ";"
-
-
-def _home_context(k: Kanta, domain: str) -> dict[str, Any]:
+def _home_context(k: Kanta, page: AdminPage) -> dict[str, Any]:
     """Everything the page shows, each query scoped by the shop."""
+    domain = page.shop_domain
     with k.db.read() as session:
         shop = session.scalars(select(Shop).where(Shop.domain == domain)).one()
         try:
@@ -180,6 +133,7 @@ def _home_context(k: Kanta, domain: str) -> dict[str, Any]:
         members = [
             {
                 "customer_id": str(c.shopify_customer_id),
+                "url": page.url(f"/members/{c.shopify_customer_id}"),
                 "email": c.email or "(no email)",
                 "name": " ".join(p for p in (c.first_name, c.last_name) if p),
                 "tier": program.tier_by_key(c.tier_key).name,
@@ -188,12 +142,12 @@ def _home_context(k: Kanta, domain: str) -> dict[str, Any]:
             }
             for c in recent
         ]
+        for m in members:
+            name = f" · {m['name']}" if m["name"] else ""
+            m["cells"] = [f"{m['email']}{name}", m["tier"], m["points"], m["pending"]]
         return {
             "earn_summary": _earn_summary(program, shop.currency),
             "award_summary": _award_summary(program),
-            "demo": k.settings.demo,
-            "api_key": k.settings.api_key,
-            "shop_domain": shop.domain,
             "shop_name": shop.name or shop.domain,
             "currency": shop.currency,
             "program": program,

@@ -43,6 +43,9 @@ class ProgramSettings:
     include_shipping: bool = False
     include_tax: bool = False
     award_on: AwardOn = "paid"
+    # A refund of money only (no units back, e.g. a goodwill partial refund) reverses points in
+    # proportion, or leaves them (issue 11 owns the behaviour; the admin edits the setting).
+    amount_refunds_reverse_points: bool = True
     tiers: tuple[Tier, ...] = field(default=DEFAULT_TIERS)
     tier_window_days: int = 365
     pending_days: int = 0
@@ -76,6 +79,7 @@ class ProgramSettings:
             "include_shipping": self.include_shipping,
             "include_tax": self.include_tax,
             "award_on": self.award_on,
+            "amount_refunds_reverse_points": self.amount_refunds_reverse_points,
             "tiers": [
                 {
                     "key": t.key,
@@ -106,7 +110,12 @@ class ProgramSettings:
                 errors["earn_rate"] = "must be a number from 0 to 1000"
             else:
                 values["earn_rate"] = rate
-        for flag in ("include_shipping", "include_tax", "auto_enroll"):
+        for flag in (
+            "include_shipping",
+            "include_tax",
+            "auto_enroll",
+            "amount_refunds_reverse_points",
+        ):
             if flag in data:
                 if not isinstance(data[flag], bool):
                     errors[flag] = "must be true or false"

@@ -740,8 +740,9 @@ class BuildReport:
 
 
 def migrate(database_url: str) -> None:
+    # "heads": branches in flight each add a migration after the same parent until merged.
     with migration_connection(database_url) as (config, _):
-        alembic_command.upgrade(config, "head")
+        alembic_command.upgrade(config, "heads")
 
 
 def ensure_database(database_url: str) -> None:

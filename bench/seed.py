@@ -434,13 +434,11 @@ def build_member(
         total = (eligible * Decimal("1.08") + shipping).quantize(Decimal("0.01"))
         available_at = at + timedelta(days=PENDING_DAYS)
         multiplier = str(tier.multiplier)
-        facts = json.dumps(
-            {
-                "lines": {str(order_id * 10 + 1): [1, str(eligible)]},
-                "shipping": "0",
-                "refunded": {},
-                "refunded_shipping": "0",
-            }
+        # Moments are formatted once each; the JSON, of plain values, written directly.
+        at_text, available_text = m(at), m(available_at)
+        facts = (
+            f'{{"lines": {{"{order_id * 10 + 1}": [1, "{eligible}"]}}, "shipping": "0", '
+            '"refunded": {}, "refunded_shipping": "0"}'
         )
         orders[order_id] = [
             shop_id,
@@ -458,30 +456,23 @@ def build_member(
             "pos" if channel == "pos" else kind,
             facts,
             str(eligible),
-            m(at),
+            at_text,
             "awarded",
-            m(at),
+            at_text,
             "1.000000",
             f"{tier.multiplier:.6f}",
             points,
             0,
             "0.00",
             points if pending_now else 0,
-            m(available_at),
-            m(at),
-            m(at if pending_now else available_at),
+            available_text,
+            at_text,
+            at_text if pending_now else available_text,
         ]
-        details = json.dumps(
-            {
-                "order_name": name,
-                "eligible_amount": str(eligible),
-                "currency": "USD",
-                "earn_rate": "1",
-                "tier": tier.key,
-                "multiplier": multiplier,
-                "pending_days": PENDING_DAYS,
-                "channel": channel,
-            }
+        details = (
+            f'{{"order_name": "{name}", "eligible_amount": "{eligible}", "currency": "USD", '
+            f'"earn_rate": "1", "tier": "{tier.key}", "multiplier": "{multiplier}", '
+            f'"pending_days": {PENDING_DAYS}, "channel": "{channel}"}}'
         )
         entries.append(
             (
@@ -495,13 +486,13 @@ def build_member(
                     0,
                     points,
                     points,
-                    m(at),
+                    at_text,
                     order_id,
                     None,
                     details,
                     None,
                     None,
-                    m(at),
+                    at_text,
                 ),
             )
         )
@@ -529,10 +520,10 @@ def build_member(
                     None,
                     order_id,
                     None,
-                    json.dumps({"order_name": name}),
+                    f'{{"order_name": "{name}"}}',
                     None,
                     None,
-                    m(available_at),
+                    available_text,
                 ),
             )
         )

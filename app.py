@@ -92,10 +92,12 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 
 def register_blueprints(app: Flask) -> None:
     from plugin.admin import register_admin
+    from plugin.checkout import bp as checkout_api
     from webhooks import bp as webhooks
 
     app.register_blueprint(webhooks)
     register_admin(app)
+    app.register_blueprint(checkout_api)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -27,7 +27,9 @@ class ThrottleStatus:
 class AdminApiState(StoreState):
     def graphql_fail_next(self, n: int = 1, kind: FailureKind = "throttle") -> None:
         """Force the next ``n`` GraphQL calls to fail: ``throttle`` (THROTTLED error),
-        ``http500`` (Shopify's internal error) or ``user_error`` (mutation userErrors)."""
+        ``http500`` (Shopify's internal error, nothing done), ``user_error`` (mutation
+        userErrors) or ``lost_response`` (the call runs, then the answer is lost: HTTP 502, as
+        a gateway timeout looks to the caller)."""
         with self._lock:
             self._forced_failures.extend([kind] * n)
 
@@ -84,6 +86,52 @@ class AdminApiState(StoreState):
             shop["discounts"].append(discount)
             self._save()
             return copy.deepcopy(discount), []
+
+    def discount_by_code(self, shop_domain: str, code: str) -> JSON | None:
+        with self._locked():
+            for discount in self._shop(shop_domain)["discounts"]:
+                if discount["code"].lower() == code.lower():
+                    found: JSON = copy.deepcopy(discount)
+                    return found
+            return None
+
+    def credit_store_credit(
+        self, shop_domain: str, customer_id: int, amount: Decimal, currency: str
+    ) -> tuple[JSON, JSON]:
+        """Credit the customer's store-credit account in ``currency`` (created if missing);
+        returns (account, transaction)."""
+        with self._locked():
+            shop = self._shop(shop_domain)
+            self._require_customer(shop, customer_id)
+            accounts = shop.setdefault("store_credit_accounts", [])
+            account = next(
+                (
+                    a
+                    for a in accounts
+                    if a["customer_id"] == customer_id and a["currency"] == currency
+                ),
+                None,
+            )
+            if account is None:
+                account = {
+                    "id": self._next_id(),
+                    "customer_id": customer_id,
+                    "currency": currency,
+                    "balance": "0.00",
+                    "transactions": [],
+                }
+                accounts.append(account)
+            txn = {"id": self._next_id(), "amount": money(amount), "created_at": iso(self.now())}
+            account["transactions"].append(txn)
+            account["balance"] = money(Decimal(account["balance"]) + amount)
+            self._save()
+            return copy.deepcopy(account), copy.deepcopy(txn)
+
+    def store_credit_accounts(self, shop_domain: str | None, customer_id: int) -> list[JSON]:
+        """The customer's store-credit accounts, one per currency, with their transactions."""
+        with self._locked():
+            accounts = self._shop(shop_domain).get("store_credit_accounts", [])
+            return copy.deepcopy([a for a in accounts if a["customer_id"] == customer_id])
 
     def discounts(self, shop_domain: str | None = None) -> list[JSON]:
         with self._locked():

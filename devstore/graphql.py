@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore import graphql_rewards as rewards
 from devstore.store import DevStore, ThrottleStatus
 
 __all__ = ["GraphQLResponse", "handle_graphql"]
@@ -27,7 +28,7 @@ __all__ = ["GraphQLResponse", "handle_graphql"]
 JSON = dict[str, Any]
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
 MUTATION_COST = 10
-QUERY_COSTS = {"customer": 2, "shop": 2}
+QUERY_COSTS = {"customer": 2, "shop": 2, "codeDiscountNodeByCode": 1}
 MAX_METAFIELDS = 25
 _KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 _COMMENT_RE = re.compile(r"#[^\n]*")
@@ -362,6 +363,7 @@ def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON |
         "numberOfOrders": str(count),  # UnsignedInt64 is serialised as a string
         "amountSpent": {"amount": spent, "currencyCode": currency},
         "metafield": None,
+        "storeCreditAccounts": rewards.store_credit_accounts(store, shop, customer_id),
     }
     for alias, args in _METAFIELD_RE.findall(query):
         namespace = _argument(f"metafield({args})", "metafield", "namespace", variables)
@@ -459,6 +461,22 @@ def handle_graphql(
     if is_mutation and operation.field == "discountCodeBasicCreate":
         raw = _argument(query, "discountCodeBasicCreate", "basicCodeDiscount", variables)
         data = _discount_code_basic_create(store, shop_domain, raw, forced_user_error)
+    elif is_mutation and operation.field == "discountCodeFreeShippingCreate":
+        raw = _argument(
+            query, "discountCodeFreeShippingCreate", "freeShippingCodeDiscount", variables
+        )
+        data = rewards.discount_code_free_shipping_create(
+            store, shop_domain, raw, forced_user_error
+        )
+    elif is_mutation and operation.field == "storeCreditAccountCredit":
+        owner = _argument(query, "storeCreditAccountCredit", "id", variables)
+        credit = _argument(query, "storeCreditAccountCredit", "creditInput", variables)
+        data = rewards.store_credit_account_credit(
+            store, shop_domain, owner, credit, forced_user_error
+        )
+    elif not is_mutation and operation.field == "codeDiscountNodeByCode":
+        code = _argument(query, "codeDiscountNodeByCode", "code", variables)
+        data = rewards.code_discount_node_by_code(store, shop_domain, code)
     elif is_mutation and operation.field == "metafieldsSet":
         raw = _argument(query, "metafieldsSet", "metafields", variables)
         data = _metafields_set(store, shop_domain, raw, forced_user_error)
@@ -483,6 +501,9 @@ def handle_graphql(
             "undefined_field",
         )
     outcome = "user_errors" if isinstance(data, dict) and data.get("userErrors") else "ok"
+    if forced == "lost_response":
+        # The call ran; its answer never arrives (a gateway timeout, as the caller sees it).
+        return answer(502, {"errors": "Bad gateway (simulated lost response)"}, "lost_response")
     return answer(
         200,
         {"data": {operation.response_key: data}, "extensions": _cost(requested, requested, status)},

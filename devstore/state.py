@@ -43,7 +43,7 @@ from devstore.payloads import (
 )
 
 JSON = dict[str, Any]
-FailureKind = Literal["throttle", "http500", "user_error"]
+FailureKind = Literal["throttle", "http500", "user_error", "lost_response"]
 _SCHEMA = 1
 
 

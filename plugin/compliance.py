@@ -297,7 +297,9 @@ def _export_for(
             }
             for o in orders
         ],
-        "preferences": [{"kind": p.kind, "value": p.value} for p in preferences],
+        "preferences": [
+            {"kind": p.kind, "source": p.source, "value": p.value} for p in preferences
+        ],
         "redemptions": [
             {"points": r.points_cost, "code": r.discount_code, "status": r.status}
             for r in redemptions

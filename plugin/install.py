@@ -62,14 +62,25 @@ class ReauthorizationRequired(Exception):
     was refused). The next load of the app in the Shopify admin re-exchanges a session token."""
 
 
-def default_reward(shop_id: int) -> Reward:
-    return Reward(
-        shop_id=shop_id,
-        title="$5 off",
-        points_cost=500,
-        reward_type="fixed_amount",
-        value=Decimal("5.00"),
-    )
+def default_rewards(shop_id: int) -> list[Reward]:
+    """What every new shop offers: 500 points for 5.00 off, or for 5.00 of native store credit
+    (in the shop's currency, which is why the titles name no currency sign)."""
+    return [
+        Reward(
+            shop_id=shop_id,
+            title="5.00 off",
+            points_cost=500,
+            reward_type="fixed_amount",
+            value=Decimal("5.00"),
+        ),
+        Reward(
+            shop_id=shop_id,
+            title="5.00 store credit",
+            points_cost=500,
+            reward_type="store_credit",
+            value=Decimal("5.00"),
+        ),
+    ]
 
 
 # ---------------------------------------------------------------------------- install
@@ -144,7 +155,7 @@ def _mark_installed(kanta: Kanta, session: Session, shop: Shop) -> None:
         shop.program_updated_at = kanta.now()
     has_rewards = session.scalar(select(func.count(Reward.id)).where(Reward.shop_id == shop.id))
     if first_install and not has_rewards:
-        session.add(default_reward(shop.id))
+        session.add_all(default_rewards(shop.id))
 
 
 def _store_grant(kanta: Kanta, shop: Shop, grant: TokenGrant) -> None:

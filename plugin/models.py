@@ -314,17 +314,40 @@ class WebhookReceipt(Base):
 
 
 class CustomerPreference(Base):
-    """A shopper's explicit choice of payment method or delivery option (issue: checkout)."""
+    """A shopper's usual payment method or delivery option, as checkout shows it.
+
+    Two sources, one row each per (customer, kind): ``learned`` (recomputed from the customer's
+    last paid orders after each order commits) and ``chosen`` (the shopper's own choice in the
+    widget, deleted when they clear it). A chosen row wins over a learned one. ``value`` is the
+    display name checkout shows (payment method name, delivery option title); ``handle`` is what
+    the order records beside it (payment gateway, shipping line code), when known.
+    """
 
     __tablename__ = "customer_preferences"
-    __table_args__ = (UniqueConstraint("shop_id", "customer_id", "kind"),)
+    __table_args__ = (UniqueConstraint("shop_id", "customer_id", "kind", "source"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # "payment" | "delivery"
+    source: Mapped[str] = mapped_column(String(16))  # "learned" | "chosen"
     value: Mapped[str] = mapped_column(String(255))
+    handle: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CustomerMetafieldSync(Base):
+    """What Kanta last wrote to a customer's ``$app:kanta.preferences`` metafield (a hash of
+    the value), so the sync job writes only when the value changed."""
+
+    __tablename__ = "customer_metafield_syncs"
+    __table_args__ = (UniqueConstraint("shop_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    value_hash: Mapped[str] = mapped_column(String(64))
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Reward(Base):
@@ -334,17 +357,29 @@ class Reward(Base):
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(255))
     points_cost: Mapped[int] = mapped_column(BigInteger)
-    reward_type: Mapped[str] = mapped_column(
-        String(32)
-    )  # fixed_amount | percentage | free_shipping
+    # fixed_amount | percentage | free_shipping | store_credit (plugin.loyalty.rewards)
+    reward_type: Mapped[str] = mapped_column(String(32))
+    # An amount of the shop's currency (fixed_amount, store_credit), a percentage from 0 to 100
+    # (percentage), unused (free_shipping).
     value: Mapped[Decimal] = mapped_column(Money)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Redemption(Base):
+    """Points turned into a reward at Shopify (``plugin.ledger.redemptions``).
+
+    status: ``reserved`` (points taken, the reward not issued yet), ``issued``, ``refunded``
+    (Shopify refused: the points came back), ``unknown`` (the call's outcome is unknown: the
+    reconcile job looks the reward up at Shopify and settles it either way).
+    """
+
     __tablename__ = "redemptions"
-    __table_args__ = (UniqueConstraint("shop_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key"),
+        # The reconcile job's sweep: the few redemptions whose outcome is not settled yet.
+        Index("ix_redemptions_status", "status"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
@@ -352,9 +387,14 @@ class Redemption(Base):
     reward_id: Mapped[int | None] = mapped_column(ForeignKey("rewards.id", ondelete="SET NULL"))
     idempotency_key: Mapped[str] = mapped_column(String(160))
     points_cost: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(16))  # pending | issued | failed
+    status: Mapped[str] = mapped_column(String(16))
+    # A snapshot of the reward as redeemed: later edits of the reward change nothing here.
+    reward_type: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    currency: Mapped[str] = mapped_column(String(3))
     discount_code: Mapped[str | None] = mapped_column(String(64))
     shopify_discount_id: Mapped[str | None] = mapped_column(String(128))
+    store_credit_transaction_id: Mapped[str | None] = mapped_column(String(128))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from alembic import command as alembic_command
 from cryptography.fernet import Fernet
@@ -144,12 +145,19 @@ def test_env(database_url: str, **extra: str) -> dict[str, str]:
 test_env.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
 
 
+def _no_shopify(request: httpx.Request) -> httpx.Response:
+    # A refused connection (not a 5xx, which shopifyapp would retry after sleeping).
+    raise httpx.ConnectError("no Shopify in this test (use ShopifyStack)", request=request)
+
+
 @pytest.fixture
 def make_app(database_url: str, clock: Clock, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(**config: Any) -> Flask:
         env = config.pop("env", None) or test_env(database_url)
+        # No test reaches a network: without the devstore, "Shopify" answers 503.
+        config.setdefault("SHOPIFY_TRANSPORT", httpx.MockTransport(_no_shopify))
         app = create_app(
             {
                 "TESTING": True,

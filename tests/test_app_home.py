@@ -98,7 +98,7 @@ def test_page_shows_program_and_empty_state(stack: ShopifyStack) -> None:
         assert text in page
     assert "spendable at once" in page
     assert "points never expire" in page
-    assert "$5 off" in page
+    assert "5.00 off" in page
     assert "0 members" in page
     assert "Points appear here after your first paid order" in page
     # Our own assets only (App Bridge is Shopify's and loads in the admin, not in the demo).

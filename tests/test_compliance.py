@@ -97,7 +97,11 @@ def joins(app: Flask, customer: int, email: str, domain: str = SHOP) -> None:
         row = ledger.join_program(session, shop, facts, True, k.now())
         session.add(
             CustomerPreference(
-                shop_id=shop.id, customer_id=row.id, kind="payment", value="Cash on Delivery"
+                shop_id=shop.id,
+                customer_id=row.id,
+                kind="payment",
+                source="chosen",
+                value="Cash on Delivery (COD)",
             )
         )
         session.add(
@@ -107,6 +111,9 @@ def joins(app: Flask, customer: int, email: str, domain: str = SHOP) -> None:
                 idempotency_key=f"redeem:{customer}",
                 points_cost=10,
                 status="issued",
+                reward_type="fixed_amount",
+                amount=Decimal("1.00"),
+                currency="USD",
                 discount_code="KANTA-ANN-10",
                 details={"email": email},
             )
@@ -486,7 +493,12 @@ def test_data_request_exports_everything_held_on_ann(
     assert [o["order_id"] for o in data["orders"]] == [str(story["ann_order"])]
     assert data["orders"][0]["payment_method"] == "Cash on Delivery (COD)"
     assert data["orders"][0]["delivery_option"] == "Express"
-    assert data["preferences"] == [{"kind": "payment", "value": "Cash on Delivery"}]
+    # Her own choice, and what her paid order taught (learned after it committed).
+    assert sorted(data["preferences"], key=lambda p: (p["kind"], p["source"])) == [
+        {"kind": "delivery", "source": "learned", "value": "Express"},
+        {"kind": "payment", "source": "chosen", "value": "Cash on Delivery (COD)"},
+        {"kind": "payment", "source": "learned", "value": "Cash on Delivery (COD)"},
+    ]
     assert data["redemptions"] == [{"points": 10, "code": "KANTA-ANN-10", "status": "issued"}]
     assert str(BO) not in str(data)
     assert "bo@example.com" not in str(data)

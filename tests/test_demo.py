@@ -79,7 +79,7 @@ def test_demo_install_uses_token_exchange_and_is_idempotent(demo_app: Flask) -> 
 
     with k.db.read() as session:
         assert session.scalar(select(func.count(Shop.id))) == 1
-        assert session.scalar(select(func.count(Reward.id))) == 1
+        assert session.scalar(select(func.count(Reward.id))) == 2  # the two default rewards, once
         again = session.scalars(select(Shop)).one()
         assert k.cipher.decrypt(again.access_token_enc or "") == token
 

@@ -42,7 +42,9 @@ def stored_shop(stack: ShopifyStack, domain: str = SHOP) -> Shop:
 
 def rewards_of(stack: ShopifyStack, shop_id: int) -> list[Reward]:
     with stack.kanta.db.read() as session:
-        return list(session.scalars(select(Reward).where(Reward.shop_id == shop_id)))
+        return list(
+            session.scalars(select(Reward).where(Reward.shop_id == shop_id).order_by(Reward.id))
+        )
 
 
 def exchanges(stack: ShopifyStack) -> int:
@@ -83,13 +85,11 @@ def test_first_app_load_installs_by_token_exchange(stack: ShopifyStack, clock: C
     assert shop.scopes == stack.store.scopes(SHOP)
     # The default program and reward, and the shop's details from GraphQL.
     assert shop.program == ProgramSettings().to_dict()
-    [reward] = rewards_of(stack, shop.id)
-    assert (reward.title, reward.points_cost, reward.reward_type, reward.value) == (
-        "$5 off",
-        500,
-        "fixed_amount",
-        Decimal("5.00"),
-    )
+    rewards = rewards_of(stack, shop.id)
+    assert [(r.title, r.points_cost, r.reward_type, r.value) for r in rewards] == [
+        ("5.00 off", 500, "fixed_amount", Decimal("5.00")),
+        ("5.00 store credit", 500, "store_credit", Decimal("5.00")),
+    ]
     resource = stack.store.shop_resource(SHOP)
     assert shop.name == resource["name"]
     assert shop.currency == resource["currency"]
@@ -97,7 +97,7 @@ def test_first_app_load_installs_by_token_exchange(stack: ShopifyStack, clock: C
     page = response.get_data(as_text=True)
     assert "Earn rate" in page
     assert "Gold" in page
-    assert "$5 off" in page
+    assert "5.00 off" in page
 
 
 def test_second_load_does_not_exchange_again(stack: ShopifyStack) -> None:
@@ -131,7 +131,7 @@ def test_reinstall_after_uninstall_keeps_program_and_rewards(
     assert again.is_installed
     assert again.installed_at == first.installed_at
     assert again.program == program
-    assert len(rewards_of(stack, again.id)) == 1
+    assert len(rewards_of(stack, again.id)) == 2  # the defaults, not created a second time
     assert again.access_token_enc != first.access_token_enc
 
 
@@ -225,12 +225,12 @@ def test_cli_installs_custom_app(app: Flask) -> None:
         assert shop.refresh_token_enc is None
         assert shop.scopes == "read_orders"
         assert shop.program == ProgramSettings().to_dict()
-        assert session.scalar(select(func.count(Reward.id)).where(Reward.shop_id == shop.id)) == 1
+        assert session.scalar(select(func.count(Reward.id)).where(Reward.shop_id == shop.id)) == 2
     # Idempotent: a second run replaces the token, keeps one reward.
     again = app.test_cli_runner().invoke(args=["shops", "install", SHOP, "--access-token", "y"])
     assert again.exit_code == 0
     with k.db.read() as session:
-        assert session.scalar(select(func.count(Reward.id))) == 1
+        assert session.scalar(select(func.count(Reward.id))) == 2
     with app.app_context():
         assert access_token_for(k, shop.id) == "y"
 
@@ -413,7 +413,7 @@ def test_concurrent_first_loads_install_once(stack: ShopifyStack, clock: Clock) 
     assert statuses == [200, 200]
     with stack.kanta.db.read() as session:
         assert session.scalar(select(func.count(Shop.id))) == 1
-        assert session.scalar(select(func.count(Reward.id))) == 1
+        assert session.scalar(select(func.count(Reward.id))) == 2
     clock.advance(minutes=58)
     shop = stored_shop(stack)
     assert stack.store.token_is_live(SHOP, access_token_for(stack.kanta, shop.id))

@@ -1,7 +1,8 @@
 """What each webhook topic does, as plain functions the intake dispatches to.
 
 Each handler runs inside the intake's transaction (the receipt row and every write of the
-handler commit together or not at all) and returns the names of jobs to run after commit.
+handler commit together or not at all) and returns the jobs to run after commit
+(``JobRequest``s, or None for none): the intake enqueues them once the transaction commits.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from plugin import compliance, ledger
+from plugin.jobs import JobRequest
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Shop
 
@@ -27,12 +29,25 @@ class Delivery:
     triggered_at: datetime | None = None
 
 
-Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], None]
+Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], list[JobRequest] | None]
+
+
+def _customer_changed(shop: Shop, customer_pk: int | None) -> list[JobRequest]:
+    """A paid order or a points change of a known customer: relearn their usual choices and
+    mirror them (and the balance) into the checkout metafield."""
+    if customer_pk is None:
+        return []
+    return [
+        JobRequest("learn_and_sync_preferences", {"shop_id": shop.id, "customer_pk": customer_pk})
+    ]
 
 
 def _order_handler(event: str | None) -> Handler:
-    def handle(session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery) -> None:
-        ledger.record_order(session, shop, parse_order(payload), event, d.received_at)
+    def handle(
+        session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
+    ) -> list[JobRequest]:
+        order = ledger.record_order(session, shop, parse_order(payload), event, d.received_at)
+        return _customer_changed(shop, order.customer_id) if event is not None else []
 
     handle.__name__ = f"on_order_{event or 'seen'}"
     return handle
@@ -40,8 +55,9 @@ def _order_handler(event: str | None) -> Handler:
 
 def on_refund_created(
     session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
-) -> None:
-    ledger.record_refund(session, shop, parse_refund(payload), d.received_at)
+) -> list[JobRequest]:
+    order = ledger.record_refund(session, shop, parse_refund(payload), d.received_at)
+    return _customer_changed(shop, order.customer_id)
 
 
 def on_app_uninstalled(

@@ -105,12 +105,18 @@ def receive() -> Response:
                 return _answer(404, "shop has not installed Kanta")
             if not _first_delivery(session, shop, delivery):
                 return _answer(200, "duplicate delivery")
-            handler(session, shop, payload, delivery)
+            jobs = handler(session, shop, payload, delivery) or []
     except PayloadError as error:
         return _answer(400, f"unreadable payload: {error}")
     except Exception:
         log.exception("webhook %s %s failed for %s", topic, delivery.webhook_id, domain)
         return _answer(500, "internal error; Shopify will retry")
+    # After commit: the delivery is recorded, so a failing job cannot make Shopify retry it.
+    for requested in jobs:
+        try:
+            k.jobs.enqueue(requested.name, **requested.kwargs)
+        except Exception:  # a job's failure is its own; the webhook was processed
+            log.exception("job %s after webhook %s failed", requested.name, delivery.webhook_id)
     return _answer(200, "ok")
 
 

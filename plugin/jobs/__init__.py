@@ -17,6 +17,7 @@ import logging
 import queue
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -38,6 +39,14 @@ def job(name: str) -> Callable[[Job], Job]:
         return fn
 
     return register
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A job a unit of work asks for, to be enqueued once it has committed."""
+
+    name: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
 
 
 class JobQueue(Protocol):
@@ -189,6 +198,7 @@ def run_daily(kanta: Kanta, now: str | None = None) -> dict[str, int]:
             log.exception("daily jobs failed for shop %s", shop_id)
             totals["shops_failed"] += 1
     totals["tokens_refreshed"] = keep_tokens_alive(kanta, moment)
+    totals["redemptions_reconciled"] = JOBS["reconcile_redemptions"](kanta)
     totals["receipts_pruned"] = prune_webhook_receipts(kanta, moment)
     log.info("daily jobs done: %s", totals)
     return totals
@@ -235,3 +245,8 @@ def prune_webhook_receipts(kanta: Kanta, now: datetime) -> int:
             delete(WebhookReceipt).where(WebhookReceipt.received_at < now - RECEIPT_RETENTION)
         )
         return max(result.rowcount, 0)
+
+
+# Job modules register themselves with @job on import (after JOBS and job() exist above).
+from . import preferences as _preferences  # noqa: E402, F401
+from . import redemptions as _redemptions  # noqa: E402, F401

@@ -24,6 +24,8 @@ Modules, one concern each:
 - ``orders``: recording order and refund events, settling an order;
 - ``awards``: the award of an order, its reversals on refunds and cancellation;
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
+- ``redemptions``: points reserved for a reward, given back when Shopify does not issue it
+  (the customer row first, then the redemption row);
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
 - ``verify``: re-summing the ledger against the projections.
 """
@@ -34,14 +36,26 @@ from .entries import Change, LedgerError, append, entry_by_key, program_of
 from .locks import lock_customer, lock_customer_by_pk, lock_order, suppression_key
 from .members import adjust_points, join_program
 from .orders import ORDER_EVENT_KINDS, record_order, record_refund, settle_order
+from .redemptions import (
+    KeyReused,
+    NotEnoughPoints,
+    mark_issued,
+    mark_unknown,
+    redemption_answer,
+    redemption_by_key,
+    refund_points,
+    reserve_points,
+)
 from .schedule import expire_inactive_points, refresh_tiers, release_pending_points
 from .verify import Mismatch, verify_ledger
 
 __all__ = [
     "ORDER_EVENT_KINDS",
     "Change",
+    "KeyReused",
     "LedgerError",
     "Mismatch",
+    "NotEnoughPoints",
     "adjust_points",
     "append",
     "entry_by_key",
@@ -50,11 +64,17 @@ __all__ = [
     "lock_customer",
     "lock_customer_by_pk",
     "lock_order",
+    "mark_issued",
+    "mark_unknown",
     "program_of",
     "record_order",
     "record_refund",
+    "redemption_answer",
+    "redemption_by_key",
+    "refund_points",
     "refresh_tiers",
     "release_pending_points",
+    "reserve_points",
     "settle_order",
     "suppression_key",
     "verify_ledger",

@@ -243,12 +243,17 @@ class ShopifyGateway:
         access_token: str,
         query: str,
         variables: dict[str, Any] | None = None,
+        *,
+        retry_server_errors: bool = True,
     ) -> dict[str, Any]:
         """Run one Admin GraphQL operation and return its ``data``.
 
         ``shopifyapp`` retries HTTP 429/5xx itself; a GraphQL-level ``THROTTLED`` (HTTP 200)
         comes back as a plain failure, so this backs off by the bucket's own numbers
-        (reference §5.4) and tries again, up to ``throttle_retries`` times.
+        (reference §5.4) and tries again, up to ``throttle_retries`` times (a throttled call
+        did not run, so repeating it is always safe). ``retry_server_errors=False`` is for
+        mutations that must not run twice: a 5xx may come after the mutation ran, so it is
+        reported (``ShopifyUnavailable``) for the caller to reconcile instead of repeated.
         """
         shop = _shop_name(shop_domain)
         for attempt in range(self.throttle_retries + 1):
@@ -258,6 +263,7 @@ class ShopifyGateway:
                 access_token=access_token,
                 api_version=self.settings.api_version,
                 variables=variables,
+                max_retries=2 if retry_server_errors else 0,
                 http_client=self.http,
             )
             if result.ok:

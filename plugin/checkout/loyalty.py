@@ -1,0 +1,243 @@
+"""The loyalty object the widget shows: one indexed read per table, Core statements only.
+
+This is checkout's hot path. Per request: the shop (by its unique domain) and its active
+rewards come from a per-process cache of a few seconds; the customer (unique on shop and
+Shopify id), their preference rows (unique prefix shop, customer) and their last ledger entries
+(``ix_ledger_customer``) are one indexed read each, cached per customer for a few seconds.
+``points_for_cart`` depends on the subtotal, so it is computed on every request from the cached
+rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from ..db import READ_ONLY
+from ..loyalty.points import award_points
+from ..loyalty.preferences import PreferredCheckoutChoices
+from ..loyalty.program import ProgramSettings, Tier
+from ..models import UTCDateTime
+from ..runtime import Kanta
+from .cache import TTLCache
+
+CACHE_SECONDS = 3.0
+RECENT_ENTRIES = 5
+
+SHOP_SQL = text(
+    "SELECT id, currency, program, installed_at, uninstalled_at FROM shops WHERE domain = :domain"
+)
+REWARDS_SQL = text(
+    "SELECT id, title, reward_type, points_cost FROM rewards "
+    "WHERE shop_id = :shop_id AND active ORDER BY points_cost, id"
+)
+CUSTOMER_SQL = text(
+    "SELECT id, is_member, points_balance, pending_points, tier_points, tier_key, "
+    "marketing_consent, redacted_at FROM customers "
+    "WHERE shop_id = :shop_id AND shopify_customer_id = :customer_id"
+)
+PREFERENCES_SQL = text(
+    "SELECT kind, source, value FROM customer_preferences "
+    "WHERE shop_id = :shop_id AND customer_id = :customer_pk"
+)
+RECENT_SQL = text(
+    "SELECT kind, points, pending_points, created_at, details FROM ledger_entries "
+    "WHERE shop_id = :shop_id AND customer_id = :customer_pk ORDER BY id DESC LIMIT :n"
+)
+
+# The ledger's entry kinds in the shopper's words.
+DESCRIPTIONS = {
+    "order_award": "Points for your order",
+    "pending_release": "Points from your order are ready to spend",
+    "refund_reversal": "Points taken back for a refund",
+    "cancellation_reversal": "Points taken back for a cancelled order",
+    "cancellation": "Points taken back for a cancelled order",
+    "expiry": "Points expired",
+    "adjustment": "Adjusted by the shop",
+    "welcome_bonus": "Welcome bonus for joining",
+    "redemption": "Spent on a reward",
+    "redemption_refund": "Points returned: the reward could not be issued",
+}
+
+
+@dataclass(frozen=True)
+class ShopView:
+    id: int
+    domain: str
+    currency: str
+    installed: bool
+    program: ProgramSettings
+    rewards: tuple[tuple[int, str, str, int], ...]
+
+
+@dataclass(frozen=True)
+class CustomerView:
+    pk: int | None
+    member: bool
+    points: int
+    pending: int
+    tier_points: int
+    tier_key: str | None
+    marketing_consent: bool | None
+    preferences: PreferredCheckoutChoices
+    recent: tuple[dict[str, Any], ...]
+
+
+NO_PREFERENCES = PreferredCheckoutChoices(None, None, None)
+UNKNOWN_CUSTOMER = CustomerView(None, False, 0, 0, 0, None, None, NO_PREFERENCES, ())
+
+
+class LoyaltyReader:
+    """One per app: the caches, and the reads behind them."""
+
+    def __init__(self, kanta: Kanta) -> None:
+        self.kanta = kanta
+        self.shops: TTLCache[ShopView | None] = TTLCache(CACHE_SECONDS, 10_000)
+        self.customers: TTLCache[CustomerView] = TTLCache(CACHE_SECONDS, 100_000)
+
+    def _connect(self) -> Connection:
+        return self.kanta.db.engine.connect().execution_options(**{READ_ONLY: True})
+
+    def shop(self, domain: str) -> ShopView | None:
+        cached = self.shops.get(domain)
+        if cached is not None:
+            return cached
+        with self._connect() as conn:
+            row = conn.execute(SHOP_SQL, {"domain": domain}).first()
+            view: ShopView | None = None
+            if row is not None:
+                rewards = conn.execute(REWARDS_SQL, {"shop_id": row.id}).all()
+                program = row.program
+                view = ShopView(
+                    id=row.id,
+                    domain=domain,
+                    currency=row.currency,
+                    installed=row.installed_at is not None and row.uninstalled_at is None,
+                    program=ProgramSettings.from_dict(
+                        program if isinstance(program, dict) else _json(program)
+                    ),
+                    rewards=tuple(
+                        (r.id, r.title, r.reward_type, int(r.points_cost)) for r in rewards
+                    ),
+                )
+        self.shops.put(domain, view)
+        return view
+
+    def customer(self, shop: ShopView, shopify_customer_id: int) -> CustomerView:
+        key = (shop.id, shopify_customer_id)
+        cached = self.customers.get(key)
+        if cached is not None:
+            return cached
+        with self._connect() as conn:
+            row = conn.execute(
+                CUSTOMER_SQL, {"shop_id": shop.id, "customer_id": shopify_customer_id}
+            ).first()
+            if row is None or row.redacted_at is not None:
+                view = UNKNOWN_CUSTOMER
+            else:
+                params = {"shop_id": shop.id, "customer_pk": row.id}
+                prefs = conn.execute(PREFERENCES_SQL, params).all()
+                recent = conn.execute(RECENT_SQL, {**params, "n": RECENT_ENTRIES}).all()
+                view = CustomerView(
+                    pk=row.id,
+                    member=bool(row.is_member),
+                    points=int(row.points_balance),
+                    pending=int(row.pending_points),
+                    tier_points=int(row.tier_points),
+                    tier_key=row.tier_key,
+                    marketing_consent=None
+                    if row.marketing_consent is None
+                    else bool(row.marketing_consent),
+                    preferences=PreferredCheckoutChoices.resolve(
+                        [(p.kind, p.source, p.value) for p in prefs]
+                    ),
+                    recent=tuple(_describe(e) for e in recent),
+                )
+        self.customers.put(key, view)
+        return view
+
+    def forget(self, shop_id: int, shopify_customer_id: int) -> None:
+        self.customers.drop((shop_id, shopify_customer_id))
+
+
+_TIME = UTCDateTime()
+
+
+def _json(raw: Any) -> dict[str, Any]:
+    import json
+
+    parsed = json.loads(raw) if isinstance(raw, str | bytes) else {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _describe(entry: Any) -> dict[str, Any]:
+    at = entry.created_at
+    if isinstance(at, str):  # SQLite through a text() statement: naive UTC text
+        at = datetime.fromisoformat(at)
+    moment = _TIME.process_result_value(at, None)  # type: ignore[arg-type]
+    points = int(entry.points) or int(entry.pending_points)
+    description = DESCRIPTIONS.get(entry.kind, "Points changed")
+    if entry.kind == "order_award" and int(entry.points) == 0 and int(entry.pending_points):
+        description = "Points for your order (pending)"
+    return {
+        "points": points,
+        "description": description,
+        "at": moment.isoformat() if moment else None,
+    }
+
+
+def _tier_json(tier: Tier) -> dict[str, str]:
+    return {"name": tier.name, "multiplier": str(tier.multiplier)}
+
+
+def loyalty_object(
+    shop: ShopView, customer: CustomerView, subtotal: Decimal | None, *, guest: bool
+) -> dict[str, Any]:
+    """The contract of ``GET /api/checkout/loyalty`` (issue 10)."""
+    program = shop.program
+    tier = program.tier_by_key(customer.tier_key) if customer.member else program.tiers[0]
+    upcoming = program.next_tier(customer.tier_points) if customer.member else None
+    points_for_cart = (
+        award_points(subtotal, program.earn_rate, tier.multiplier) if subtotal is not None else None
+    )
+    answer: dict[str, Any] = {
+        "member": customer.member,
+        "guest": guest,
+        "points": customer.points,
+        "pending_points": customer.pending,
+        "tier": _tier_json(tier),
+        "next_tier": None
+        if upcoming is None
+        else {"name": upcoming.name, "points_needed": upcoming.threshold - customer.tier_points},
+        "points_for_cart": points_for_cart,
+        "currency": shop.currency,
+        "rewards": [
+            {
+                "id": str(rid),
+                "title": title,
+                "kind": kind,
+                "points_cost": cost,
+                "redeemable": customer.member and customer.points >= cost,
+            }
+            for rid, title, kind, cost in shop.rewards
+        ],
+        "preferences": {
+            "payment_method": customer.preferences.payment_method,
+            "delivery_option": customer.preferences.delivery_option,
+            "source": customer.preferences.source,
+        },
+        "marketing_consent": customer.marketing_consent,
+        "recent": list(customer.recent),
+    }
+    if not customer.member:
+        # The join offer: what joining gives, and (for a guest) that it needs an account.
+        answer["join"] = {
+            "welcome_bonus": program.welcome_bonus,
+            "requires_login": guest,
+        }
+    return answer

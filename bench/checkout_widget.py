@@ -28,13 +28,13 @@ from bench.seed import API_KEY, API_SECRET, MAIN_SHOP, server_env
 from bench.wrk import (
     HELLO_TARGET,
     KANTA_TARGET,
+    Comparison,
     GunicornServer,
     Profiler,
-    WrkFigures,
     WrkLoad,
-    combined,
+    compare,
+    comparison_table,
     fetch,
-    figures_table,
     machine,
     run_wrk,
     write_requests,
@@ -115,12 +115,14 @@ def check_answer(base_url: str, request: tuple[str, str]) -> dict[str, object]:
     return answer
 
 
-def verdict(figures: WrkFigures, baseline: WrkFigures) -> str:
-    ratio = figures.rate / baseline.rate
-    met = ratio >= TARGET_RATIO and figures.p99_ms <= TARGET_P99_MS and figures.failed == 0
+def verdict(comparison: Comparison) -> str:
+    figures = comparison.endpoint
+    met = (
+        comparison.ratio >= TARGET_RATIO and figures.p99_ms <= TARGET_P99_MS and figures.failed == 0
+    )
     return (
-        f"{'met' if met else 'MISSED'}: {ratio:.2f}× hello (target ≥ {TARGET_RATIO}), "
-        f"p99 {figures.p99_ms:.2f} ms (target ≤ {TARGET_P99_MS:.0f})"
+        f"{comparison.name}: {'met' if met else 'MISSED'}: {comparison.ratio:.2f}× hello "
+        f"(target ≥ {TARGET_RATIO}), p99 {figures.p99_ms:.2f} ms (target ≤ {TARGET_P99_MS:.0f})"
     )
 
 
@@ -129,7 +131,8 @@ def main() -> None:
     parser.add_argument("--database-url", action="append", help="repeatable; default: both")
     parser.add_argument("--customers", type=int, default=20_000, help="distinct members cycled")
     parser.add_argument("--cached-customers", type=int, default=20)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="hello/Kanta pairs per figure")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
@@ -140,43 +143,37 @@ def main() -> None:
     urls = args.database_url or list(DEFAULT_DATABASES)
     databases = [sample_members(url, args.customers) for url in urls]
     print(machine())
-    print(f"{load.describe()}, gunicorn 2 sync workers, {args.customers:,} members cycled")
+    print(
+        f"{load.describe()} × {args.rounds} rounds alternating with hello-world, gunicorn 2 "
+        f"sync workers, {args.customers:,} members cycled (cached: {args.cached_customers})"
+    )
 
-    with tempfile.TemporaryDirectory() as tmp:
-        files, first_request = {}, {}
+    comparisons: list[Comparison] = []
+    profiles: list[str] = []
+    with tempfile.TemporaryDirectory() as tmp, GunicornServer(HELLO_TARGET, {}) as hello:
         for db in databases:
             requests = widget_requests(db.customer_ids)
-            first_request[db.name] = requests[0]
-            files[db.name] = write_requests(Path(tmp) / f"{db.name}.txt", requests)
-            files[db.name + ":cached"] = write_requests(
+            uncached = write_requests(Path(tmp) / f"{db.name}.txt", requests)
+            cached = write_requests(
                 Path(tmp) / f"{db.name}-cached.txt", requests[: args.cached_customers]
             )
-        rows: list[tuple[str, WrkFigures]] = []
-        profiles: list[str] = []
-        with GunicornServer(HELLO_TARGET, {}) as hello:
-            before = run_wrk(hello.url, files[databases[0].name], load)
-        rows.append(("hello-world (before)", before))
-        measured: list[tuple[str, WrkFigures]] = []
-        for db in databases:
             with GunicornServer(KANTA_TARGET, server_env(db.url)) as kanta:
-                answer = check_answer(kanta.url, first_request[db.name])
-                print(f"{db.name}: one answer: {json.dumps(answer)[:300]}")
-                uncached = run_wrk(kanta.url, files[db.name], load)
-                cached = run_wrk(kanta.url, files[db.name + ":cached"], load)
+                answer = check_answer(kanta.url, requests[0])
+                print(f"{db.name}: one answer: {json.dumps(answer)[:300]}…")
+                for name, file in (
+                    (f"{db.name} ({db.members:,} members)", uncached),
+                    (f"{db.name} cached ({args.cached_customers} members)", cached),
+                ):
+                    comparisons.append(
+                        compare(name, hello.url, uncached, kanta.url, file, load, args.rounds)
+                    )
                 if args.profile:
                     with Profiler(kanta, load.seconds, Path(tmp)) as profiler:
-                        run_wrk(kanta.url, files[db.name], load, warmup_seconds=0)
+                        run_wrk(kanta.url, uncached, load, warmup_seconds=0)
                     profiles.append(f"{db.name}, uncached:\n{profiler.report()}")
-            measured.append((f"kanta {db.name} ({db.members:,} m.)", uncached))
-            measured.append((f"kanta {db.name} cached ({args.cached_customers})", cached))
-        with GunicornServer(HELLO_TARGET, {}) as hello:
-            after = run_wrk(hello.url, files[databases[0].name], load)
-    rows += measured
-    rows.append(("hello-world (after)", after))
-    baseline = combined(before, after)
-    print(figures_table(rows, baseline))
-    for name, figures in measured:
-        print(f"{name}: {verdict(figures, baseline)}")
+    print(comparison_table(comparisons))
+    for comparison in comparisons:
+        print(verdict(comparison))
     for profile in profiles:
         print(profile)
 

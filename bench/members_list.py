@@ -32,13 +32,13 @@ from bench.seed import API_KEY, API_SECRET, FIRST_NAMES, LAST_NAMES, MAIN_SHOP, 
 from bench.wrk import (
     HELLO_TARGET,
     KANTA_TARGET,
+    Comparison,
     GunicornServer,
     Profiler,
-    WrkFigures,
     WrkLoad,
-    combined,
+    compare,
+    comparison_table,
     fetch,
-    figures_table,
     machine,
     run_wrk,
     write_requests,
@@ -114,7 +114,8 @@ def deep_page_paths(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=f"{POSTGRES}/kanta_bench_1m")
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=4, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="hello/Kanta pairs per figure")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument(
@@ -128,8 +129,8 @@ def main() -> None:
     tokens = admin_tokens(TOKENS)
     print(machine())
     print(
-        f"{load.describe()}, gunicorn 2 sync workers, {database.name}: "
-        f"{database.members:,} members in {MAIN_SHOP}"
+        f"{load.describe()} × {args.rounds} rounds alternating with hello-world, gunicorn 2 "
+        f"sync workers, {database.name}: {database.members:,} members in {MAIN_SHOP}"
     )
 
     cases: dict[str, Callable[[str], list[str]]] = {
@@ -154,33 +155,32 @@ def main() -> None:
     member_paths = [f"{LIST_PATH}/{cid}" for cid in database.customer_ids]
 
     profiles: list[str] = []
-    measured: list[tuple[str, WrkFigures]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    comparisons: list[Comparison] = []
+    with tempfile.TemporaryDirectory() as tmp, GunicornServer(HELLO_TARGET, {}) as hello:
 
         def requests_file(name: str, paths: list[str]) -> Path:
             pairs = [(path, tokens[i % len(tokens)]) for i, path in enumerate(paths)]
             slug = "".join(c if c.isalnum() else "-" for c in name)
             return write_requests(Path(tmp) / f"{slug}.txt", pairs)
 
+        hello_file = requests_file("hello", member_paths)
+
         def measure(server: GunicornServer, name: str, paths: list[str]) -> None:
             file = requests_file(name.split(" (")[0], paths)
-            measured.append((name, run_wrk(server.url, file, load)))
+            comparisons.append(
+                compare(name, hello.url, hello_file, server.url, file, load, args.rounds)
+            )
             if args.profile:
                 with Profiler(server, load.seconds, Path(tmp)) as profiler:
                     run_wrk(server.url, file, load, warmup_seconds=0)
                 profiles.append(f"{name}:\n{profiler.report()}")
 
-        hello_file = requests_file("hello", member_paths)
-        with GunicornServer(HELLO_TARGET, {}) as hello:
-            before = run_wrk(hello.url, hello_file, load)
         with GunicornServer(KANTA_TARGET, server_env(database.url)) as kanta:
             status, body = fetch(kanta.url + LIST_PATH, tokens[0])
-            has_list = status == 200
-            if has_list:
-                print(f"members list: one answer: {body[:300]!r}")
-            else:
-                print(f"members list: {LIST_PATH} answered {status} — not built yet, skipped")
-            for name, build in cases.items() if has_list else []:
+            if status != 200:
+                raise SystemExit(f"{LIST_PATH} answered {status}: {body[:300]!r}")
+            print(f"members list: one answer: {body[:300].decode()}…")
+            for name, build in cases.items():
                 paths = build(kanta.url)
                 if not paths:
                     print(f"{name}: no requests (pagination not found), skipped")
@@ -190,11 +190,7 @@ def main() -> None:
             if status != 200:
                 raise SystemExit(f"member page answered {status}: {body[:300]!r}")
             measure(kanta, f"member page ({len(member_paths)})", member_paths)
-        with GunicornServer(HELLO_TARGET, {}) as hello:
-            after = run_wrk(hello.url, hello_file, load)
-    rows = [("hello-world (before)", before), *measured, ("hello-world (after)", after)]
-    baseline = combined(before, after)
-    print(figures_table(rows, baseline))
+    print(comparison_table(comparisons))
     for profile in profiles:
         print(profile)
 

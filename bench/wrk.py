@@ -303,30 +303,84 @@ def machine() -> str:
     )
 
 
-def combined(before: WrkFigures, after: WrkFigures) -> WrkFigures:
-    """Two runs of the same server (hello-world before and after) as one baseline: the rate
-    over both, the mean of their latency percentiles."""
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def merged(runs: list[WrkFigures]) -> WrkFigures:
+    """Several runs of one server as one: the rate over all of them, each latency percentile
+    the median of the runs'."""
     return WrkFigures(
-        requests=before.requests + after.requests,
-        seconds=before.seconds + after.seconds,
-        p50_ms=(before.p50_ms + after.p50_ms) / 2,
-        p90_ms=(before.p90_ms + after.p90_ms) / 2,
-        p99_ms=(before.p99_ms + after.p99_ms) / 2,
-        p999_ms=(before.p999_ms + after.p999_ms) / 2,
-        max_ms=max(before.max_ms, after.max_ms),
-        errors={k: before.errors.get(k, 0) + after.errors.get(k, 0) for k in before.errors},
+        requests=sum(r.requests for r in runs),
+        seconds=sum(r.seconds for r in runs),
+        p50_ms=_median([r.p50_ms for r in runs]),
+        p90_ms=_median([r.p90_ms for r in runs]),
+        p99_ms=_median([r.p99_ms for r in runs]),
+        p999_ms=_median([r.p999_ms for r in runs]),
+        max_ms=max(r.max_ms for r in runs),
+        errors={k: sum(r.errors.get(k, 0) for r in runs) for k in runs[0].errors},
     )
 
 
-def figures_table(rows: list[tuple[str, WrkFigures]], baseline: WrkFigures) -> str:
+@dataclass(frozen=True)
+class Comparison:
+    """An endpoint and hello-world measured in alternating rounds (hello, endpoint, hello,
+    endpoint…), so a change of the machine's load hits both; the ratio is the median of the
+    rounds' ratios."""
+
+    name: str
+    rounds: list[tuple[WrkFigures, WrkFigures]]
+
+    @property
+    def endpoint(self) -> WrkFigures:
+        return merged([e for _, e in self.rounds])
+
+    @property
+    def hello(self) -> WrkFigures:
+        return merged([h for h, _ in self.rounds])
+
+    @property
+    def ratio(self) -> float:
+        return _median([e.rate / h.rate for h, e in self.rounds])
+
+    @property
+    def ratios(self) -> list[float]:
+        return [e.rate / h.rate for h, e in self.rounds]
+
+
+def compare(
+    name: str,
+    hello_url: str,
+    hello_file: Path,
+    endpoint_url: str,
+    endpoint_file: Path,
+    load: WrkLoad,
+    rounds: int = 3,
+) -> Comparison:
+    pairs = []
+    for _ in range(rounds):
+        hello = run_wrk(hello_url, hello_file, load)
+        endpoint = run_wrk(endpoint_url, endpoint_file, load)
+        pairs.append((hello, endpoint))
+    return Comparison(name, pairs)
+
+
+def comparison_table(comparisons: list[Comparison]) -> str:
     header = (
-        f"{'server':<34}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
-        f"{'p99.9 ms':>10}{'errors':>8}{'× hello':>9}"
+        f"{'endpoint':<40}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}"
+        f"{'p99.9':>8}{'errors':>7}{'hello/s':>9}{'hello p99':>10}{'× hello':>8}  rounds"
     )
     lines = [header]
-    for name, f in rows:
+    for c in comparisons:
+        e, h = c.endpoint, c.hello
+        rounds = " ".join(f"{r:.2f}" for r in c.ratios)
         lines.append(
-            f"{name:<34}{f.rate:>9.0f}{f.p50_ms:>9.2f}{f.p90_ms:>9.2f}{f.p99_ms:>9.2f}"
-            f"{f.p999_ms:>10.2f}{f.failed:>8}{f.rate / baseline.rate:>9.2f}"
+            f"{c.name:<40}{e.rate:>8.0f}{e.p50_ms:>8.2f}{e.p90_ms:>8.2f}{e.p99_ms:>8.2f}"
+            f"{e.p999_ms:>8.2f}{e.failed:>7}{h.rate:>9.0f}{h.p99_ms:>10.2f}{c.ratio:>8.2f}"
+            f"  {rounds}"
         )
     return "\n".join(lines)

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic import command as alembic_command
-from sqlalchemy import Connection, create_engine, inspect, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from plugin.cli import migration_connection
@@ -976,7 +976,7 @@ FROM customer_preferences WHERE source = 'learned' AND customer_id % 20 = 0
 def _ensure_preferences(connection: Connection, progress: bool) -> bool:
     """Fill ``customer_preferences`` from the orders, once, on a schema that has learned and
     chosen preferences (migration 0010 rebuilt the table). Returns whether it did."""
-    columns = {c["name"] for c in inspect(connection).get_columns("customer_preferences")}
+    columns = set(connection.execute(text("SELECT * FROM customer_preferences WHERE 1 = 0")).keys())
     if "source" not in columns or read_state(connection).get("preferences") == "derived":
         return False
     if progress:

@@ -121,6 +121,7 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="py-spy the workers through one more run per case"
     )
+    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
     parser.add_argument("--deep-pages", type=int, default=40, help="pages followed per filter")
     args = parser.parse_args()
     load = WrkLoad(args.threads, args.connections, args.seconds)
@@ -136,6 +137,10 @@ def main() -> None:
     cases: dict[str, Callable[[str], list[str]]] = {
         "first page": lambda _: [LIST_PATH],
         "search prefix": lambda _: [list_path(query=p) for p in search_prefixes(rng, 500)],
+        "search first last": lambda _: [
+            list_path(query=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)[:3]}")
+            for _ in range(300)
+        ],
         "search email": lambda _: [
             list_path(query=f"{rng.choice(FIRST_NAMES).lower()}.{rng.choice(LAST_NAMES)[:3]}")
             for _ in range(300)
@@ -181,6 +186,8 @@ def main() -> None:
                 raise SystemExit(f"{LIST_PATH} answered {status}: {body[:300]!r}")
             print(f"members list: one answer: {body[:300].decode()}…")
             for name, build in cases.items():
+                if args.case and name not in args.case:
+                    continue
                 paths = build(kanta.url)
                 if not paths:
                     print(f"{name}: no requests (pagination not found), skipped")

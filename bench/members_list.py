@@ -1,158 +1,205 @@
-"""Members list benchmark: ``GET /api/admin/members`` at a million members, on PostgreSQL.
+"""Members list benchmark: ``GET /api/admin/members`` at 1,000,000 members, against hello-world.
 
-    .venv/bin/python bench/members_list.py [--members 1000000] [--requests 50]
+    python -m bench.members_list [--database-url URL] [--seconds 5] [--connections 4]
 
-Seeds a fresh schema with ``--members`` members in one shop (plus a tenth as many in another, so
-no plan can ignore ``shop_id``), then times each access path through the real app in-process
-(session-token verification, query, JSON): the newest page, a page deep in the list (keyset
-cursor), a tier filter, and prefix searches on email and on last name. Prints p50/p99 ms per
-path and each query's plan head, so an index regression shows as a Seq Scan.
+The database must have been built by ``python -m bench.seed`` (default: the PostgreSQL database
+``kanta_bench_1m``). Kanta and a Flask hello-world run under the same gunicorn configuration and
+the same wrk command, in the same run; hello-world is measured before and after, and ratios are to
+the mean. Every request carries its own App Bridge admin session token. One wrk run per access
+path, each cycling over many different requests:
+
+- the first page, no filter;
+- search by a prefix of a first name, last name or email;
+- a tier filter;
+- deep pages: ``after`` cursors collected by following the list's own pagination first;
+- the member page (``/api/admin/members/<id>``: the profile and the latest ledger entries) of
+  members picked at random.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import sys
+import json
+import random
 import tempfile
-import time
-import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
-from cryptography.fernet import Fernet
-from sqlalchemy import create_engine, text
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from app import create_app  # noqa: E402
-from devstore.signing import mint_admin_session_token  # noqa: E402
-from plugin.admin.members import MembersQuery, encode_cursor, members_select  # noqa: E402
-from plugin.cli import alembic_config  # noqa: E402
-from plugin.loyalty.program import ProgramSettings  # noqa: E402
-from plugin.models import Shop  # noqa: E402
-
-API_KEY = "bench-api-key"
-API_SECRET = "bench-api-secret-0123456789abcdef0123456789"
-SHOP = "bench-shop.myshopify.com"
-OTHER = "bench-other.myshopify.com"
-POSTGRES = os.environ.get(
-    "KANTA_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+from bench.checkout_widget import POSTGRES, sample_members
+from bench.seed import API_KEY, API_SECRET, FIRST_NAMES, LAST_NAMES, MAIN_SHOP, server_env
+from bench.wrk import (
+    HELLO_TARGET,
+    KANTA_TARGET,
+    Comparison,
+    GunicornServer,
+    Profiler,
+    WrkLoad,
+    compare,
+    comparison_table,
+    fetch,
+    machine,
+    run_wrk,
+    write_requests,
 )
+from devstore.signing import mint_admin_session_token
 
-SEED = """
-INSERT INTO customers (shop_id, shopify_customer_id, email, first_name, last_name, is_member,
-    member_since, points_balance, pending_points, tier_points, tier_key, created_at, updated_at)
-SELECT :shop, n, 'customer' || n || '@example.com', 'First' || (n % 5000), 'Last' || (n % 20000),
-    true, now(), n % 3000, 0, n % 3000,
-    CASE WHEN n % 3000 >= 1500 THEN 'gold' WHEN n % 3000 >= 500 THEN 'silver' ELSE 'bronze' END,
-    now(), now()
-FROM generate_series(1, :count) AS n
-"""
+LIST_PATH = "/api/admin/members"
+TOKENS = 2_000
+CURSOR_KEYS = ("next_cursor", "next", "after", "cursor")
+
+
+def admin_tokens(count: int) -> list[str]:
+    return [
+        "Bearer " + mint_admin_session_token(MAIN_SHOP, API_KEY, API_SECRET, lifetime=3600)
+        for _ in range(count)
+    ]
+
+
+def list_path(**params: str) -> str:
+    query = urlencode({k: v for k, v in params.items() if v})
+    return f"{LIST_PATH}?{query}" if query else LIST_PATH
+
+
+def search_prefixes(rng: random.Random, count: int) -> list[str]:
+    """Prefixes a merchant types: 2–5 letters of a first or last name, or an email's start."""
+    out = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.4:
+            name = rng.choice(FIRST_NAMES)
+        elif kind < 0.8:
+            name = rng.choice(LAST_NAMES)
+        else:
+            name = f"{rng.choice(FIRST_NAMES).lower()}.{rng.choice(LAST_NAMES).lower()}"
+        out.append(name[: rng.randint(2, min(5, len(name)))])
+    return out
+
+
+def next_cursor(answer: Any) -> str | None:
+    """The list's cursor for the next page, wherever the answer keeps it."""
+    if not isinstance(answer, dict):
+        return None
+    for key in CURSOR_KEYS:
+        value = answer.get(key)
+        if isinstance(value, str) and value:
+            return value
+    for nested in ("page_info", "pageInfo", "pagination", "page"):
+        found = next_cursor(answer.get(nested))
+        if found:
+            return found
+    return None
+
+
+def deep_page_paths(
+    base_url: str, token: str, pages: int, filters: list[dict[str, str]]
+) -> list[str]:
+    """Follow the pagination from the first page of each filter, ``pages`` pages deep."""
+    paths = []
+    for params in filters:
+        cursor: str | None = None
+        for _ in range(pages):
+            path = list_path(**params, after=cursor or "")
+            status, body = fetch(base_url + path, token)
+            if status != 200:
+                raise SystemExit(f"{path} answered {status}: {body[:300]!r}")
+            cursor = next_cursor(json.loads(body))
+            if cursor is None:
+                break
+            paths.append(list_path(**params, after=cursor))
+    return paths
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--members", type=int, default=1_000_000)
-    parser.add_argument("--requests", type=int, default=50)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=f"{POSTGRES}/kanta_bench_1m")
+    parser.add_argument("--seconds", type=int, default=4, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="hello/Kanta pairs per figure")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--profile", action="store_true", help="py-spy the workers through one more run per case"
+    )
+    parser.add_argument("--case", action="append", help="only these cases (repeatable)")
+    parser.add_argument("--deep-pages", type=int, default=40, help="pages followed per filter")
     args = parser.parse_args()
+    load = WrkLoad(args.threads, args.connections, args.seconds)
+    rng = random.Random(3)
+    database = sample_members(args.database_url, 5_000)
+    tokens = admin_tokens(TOKENS)
+    print(machine())
+    print(
+        f"{load.describe()} × {args.rounds} rounds alternating with hello-world, gunicorn 2 "
+        f"sync workers, {database.name}: {database.members:,} members in {MAIN_SHOP}"
+    )
 
-    from alembic import command as alembic_command
+    cases: dict[str, Callable[[str], list[str]]] = {
+        "first page": lambda _: [LIST_PATH],
+        "search prefix": lambda _: [list_path(query=p) for p in search_prefixes(rng, 500)],
+        "search first last": lambda _: [
+            list_path(query=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)[:3]}")
+            for _ in range(300)
+        ],
+        "search email": lambda _: [
+            list_path(query=f"{rng.choice(FIRST_NAMES).lower()}.{rng.choice(LAST_NAMES)[:3]}")
+            for _ in range(300)
+        ],
+        "tier filter": lambda _: [list_path(tier=t) for t in ("bronze", "silver", "gold")],
+        "tier + search": lambda _: [
+            list_path(tier=rng.choice(("silver", "gold")), query=p)
+            for p in search_prefixes(rng, 300)
+        ],
+        "deep pages": lambda url: deep_page_paths(
+            url,
+            tokens[0],
+            args.deep_pages,
+            [{}, {"tier": "gold"}, {"query": "em"}, {"query": "smi"}],
+        ),
+    }
+    member_paths = [f"{LIST_PATH}/{cid}" for cid in database.customer_ids]
 
-    schema = f"kanta_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(POSTGRES, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES}?options=-csearch_path%3D{schema}"
-    try:
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            config = alembic_config(url)
-            config.attributes["connection"] = connection
-            alembic_command.upgrade(config, "head")
-        with engine.begin() as connection:
-            ids = {}
-            for domain in (SHOP, OTHER):
-                ids[domain] = connection.execute(
-                    text(
-                        "INSERT INTO shops (domain, currency, scopes, program, created_at,"
-                        " installed_at) VALUES (:d, 'USD', '', '{}', now(), now()) RETURNING id"
-                    ),
-                    {"d": domain},
-                ).scalar_one()
-            started = time.perf_counter()
-            connection.execute(text(SEED), {"shop": ids[SHOP], "count": args.members})
-            connection.execute(text(SEED), {"shop": ids[OTHER], "count": args.members // 10})
-            print(f"seeded {args.members:,} members in {time.perf_counter() - started:.1f} s")
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE customers"))
-            deep = connection.execute(
-                text("SELECT id FROM customers WHERE shop_id = :s ORDER BY id LIMIT 1 OFFSET 1000"),
-                {"s": ids[SHOP]},
-            ).scalar_one()
-        env = {
-            "SHOPIFY_API_KEY": API_KEY,
-            "SHOPIFY_API_SECRET": API_SECRET,
-            "SHOPIFY_APP_URL": "https://kanta.bench",
-            "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "DATABASE_URL": url,
-        }
-        with tempfile.TemporaryDirectory() as instance:
-            app = create_app({"KANTA_ENV": env, "INSTANCE_PATH": instance})
-            client = app.test_client()
-            paths = {
-                "newest page": {},
-                "deep page (keyset)": {"after": encode_cursor(deep)},
-                "tier = gold": {"tier": "gold"},
-                "email prefix": {"query": "customer12345"},
-                "last-name prefix": {"query": "last1234"},
-                "first + last": {"query": "first12 last12"},
-            }
-            queries = {
-                "newest page": MembersQuery(),
-                "deep page (keyset)": MembersQuery(after=deep),
-                "tier = gold": MembersQuery(tier="gold"),
-                "email prefix": MembersQuery(text="customer12345"),
-                "last-name prefix": MembersQuery(text="last1234"),
-                "first + last": MembersQuery(text="first12 last12"),
-            }
-            print(f"\n{'path':<20} {'p50 ms':>8} {'p99 ms':>8}  plan")
-            for name, params in paths.items():
-                timings = []
-                for _ in range(args.requests):
-                    token = mint_admin_session_token(SHOP, API_KEY, API_SECRET)
-                    started = time.perf_counter()
-                    response = client.get(
-                        "/api/admin/members",
-                        query_string=params,
-                        headers={"Authorization": f"Bearer {token}"},
-                    )
-                    timings.append((time.perf_counter() - started) * 1000)
-                    assert response.status_code == 200, response.get_data(as_text=True)
-                timings.sort()
-                p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))]
-                shape = plan(engine, ids[SHOP], queries[name])
-                print(f"{name:<20} {statistics.median(timings):8.1f} {p99:8.1f}  {shape}")
-            app.extensions["kanta"].jobs.shutdown()
-            app.extensions["kanta"].db.dispose()
-        engine.dispose()
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    profiles: list[str] = []
+    comparisons: list[Comparison] = []
+    with tempfile.TemporaryDirectory() as tmp, GunicornServer(HELLO_TARGET, {}) as hello:
 
+        def requests_file(name: str, paths: list[str]) -> Path:
+            pairs = [(path, tokens[i % len(tokens)]) for i, path in enumerate(paths)]
+            slug = "".join(c if c.isalnum() else "-" for c in name)
+            return write_requests(Path(tmp) / f"{slug}.txt", pairs)
 
-def plan(engine: object, shop_id: int, query: MembersQuery) -> str:
-    from sqlalchemy.orm import Session
+        hello_file = requests_file("hello", member_paths)
 
-    with Session(engine) as session:  # type: ignore[call-overload]
-        shop = session.get(Shop, shop_id)
-        statement = members_select(shop, ProgramSettings(), query, "postgresql")
-        compiled = statement.compile(session.get_bind(), compile_kwargs={"literal_binds": True})
-        lines = [row[0].strip() for row in session.execute(text(f"EXPLAIN {compiled}"))]
-    scans = [line for line in lines if "Scan" in line]
-    return "; ".join(s.split("  (cost")[0] for s in scans[:3])
+        def measure(server: GunicornServer, name: str, paths: list[str]) -> None:
+            file = requests_file(name.split(" (")[0], paths)
+            comparisons.append(
+                compare(name, hello.url, hello_file, server.url, file, load, args.rounds)
+            )
+            if args.profile:
+                with Profiler(server, load.seconds, Path(tmp)) as profiler:
+                    run_wrk(server.url, file, load, warmup_seconds=0)
+                profiles.append(f"{name}:\n{profiler.report()}")
+
+        with GunicornServer(KANTA_TARGET, server_env(database.url)) as kanta:
+            status, body = fetch(kanta.url + LIST_PATH, tokens[0])
+            if status != 200:
+                raise SystemExit(f"{LIST_PATH} answered {status}: {body[:300]!r}")
+            print(f"members list: one answer: {body[:300].decode()}…")
+            for name, build in cases.items():
+                if args.case and name not in args.case:
+                    continue
+                paths = build(kanta.url)
+                if not paths:
+                    print(f"{name}: no requests (pagination not found), skipped")
+                    continue
+                measure(kanta, f"list: {name} ({len(paths)})", paths)
+            status, body = fetch(kanta.url + member_paths[0], tokens[0])
+            if status != 200:
+                raise SystemExit(f"member page answered {status}: {body[:300]!r}")
+            measure(kanta, f"member page ({len(member_paths)})", member_paths)
+    print(comparison_table(comparisons))
+    for profile in profiles:
+        print(profile)
 
 
 if __name__ == "__main__":

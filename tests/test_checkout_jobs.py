@@ -117,7 +117,7 @@ def test_a_reservation_left_by_a_crash_is_settled_by_the_daily_sweep(
     assert stack.calls("discountCodeBasicCreate") == []  # settled by lookup, never issued
 
 
-def test_the_widget_read_is_five_indexed_statements_then_cached(
+def test_the_widget_read_is_a_few_indexed_statements_then_cached(
     make_app: Callable[..., Flask], clock: Clock
 ) -> None:
     stack = CheckoutStack(make_app, clock)
@@ -139,8 +139,11 @@ def test_the_widget_read_is_five_indexed_statements_then_cached(
     finally:
         event.remove(stack.kanta.db.engine, "before_cursor_execute", record)
 
-    assert len(cold) == 5  # shop, its rewards, the customer, their choices, their last entries
-    assert len(statements) == 5  # the second read within seconds: no statement at all
+    # Shop, its rewards, then the customer with their choices and last entries: one statement on
+    # PostgreSQL (subqueries as JSON), three on SQLite.
+    expected = 3 if stack.kanta.db.engine.dialect.name == "postgresql" else 5
+    assert len(cold) == expected
+    assert len(statements) == expected  # the second read within seconds: no statement at all
     assert (first["points_for_cart"], second["points_for_cart"]) == (10, 20)
 
 

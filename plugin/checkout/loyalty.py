@@ -11,10 +11,11 @@ rates.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -46,9 +47,38 @@ PREFERENCES_SQL = text(
     "WHERE shop_id = :shop_id AND customer_id = :customer_pk"
 )
 RECENT_SQL = text(
-    "SELECT kind, points, pending_points, created_at, details FROM ledger_entries "
+    "SELECT kind, points, pending_points, created_at FROM ledger_entries "
     "WHERE shop_id = :shop_id AND customer_id = :customer_pk ORDER BY id DESC LIMIT :n"
 )
+
+# PostgreSQL: the same three reads as one statement (each subquery on its index); the
+# preference rows and the latest entries come back as JSON arrays.
+CUSTOMER_IN_ONE_SQL = text(
+    "SELECT c.id, c.is_member, c.points_balance, c.pending_points, c.tier_points, c.tier_key, "
+    "c.marketing_consent, c.redacted_at, "
+    "(SELECT COALESCE(json_agg(json_build_array(p.kind, p.source, p.value)), '[]') "
+    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id) "
+    "AS preferences, "
+    "(SELECT COALESCE(json_agg(json_build_array(e.kind, e.points, e.pending_points, "
+    " e.created_at) ORDER BY e.id DESC), '[]') FROM (SELECT id, kind, points, pending_points, "
+    " created_at FROM ledger_entries WHERE shop_id = c.shop_id AND customer_id = c.id "
+    " ORDER BY id DESC LIMIT :n) e) AS recent "
+    "FROM customers c WHERE c.shop_id = :shop_id AND c.shopify_customer_id = :customer_id"
+)
+
+
+class _Preference(NamedTuple):
+    kind: str
+    source: str
+    value: str
+
+
+class _Entry(NamedTuple):
+    kind: str
+    points: int
+    pending_points: int
+    created_at: str  # ISO 8601 with its offset, as PostgreSQL writes a timestamptz in JSON
+
 
 # The ledger's entry kinds in the shopper's words.
 DESCRIPTIONS = {
@@ -101,7 +131,13 @@ class LoyaltyReader:
         self.customers: TTLCache[CustomerView] = TTLCache(CACHE_SECONDS, 100_000)
 
     def _connect(self) -> Connection:
-        return self.kanta.db.engine.connect().execution_options(**{READ_ONLY: True})
+        connection = self.kanta.db.engine.connect().execution_options(**{READ_ONLY: True})
+        if connection.dialect.name == "postgresql":
+            # Autocommit: the reads need no transaction of their own, and each BEGIN and the
+            # ROLLBACK when the connection goes back to the pool is a round trip to the server
+            # (two of six per uncached answer; bench/README.md, widget profile).
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        return connection
 
     def shop(self, domain: str) -> ShopView | None:
         cached = self.shops.get(domain)
@@ -134,15 +170,24 @@ class LoyaltyReader:
         if cached is not None:
             return cached
         with self._connect() as conn:
-            row = conn.execute(
-                CUSTOMER_SQL, {"shop_id": shop.id, "customer_id": shopify_customer_id}
-            ).first()
+            params = {"shop_id": shop.id, "customer_id": shopify_customer_id}
+            prefs: Sequence[Any]
+            recent: Sequence[Any]
+            if conn.dialect.name == "postgresql":
+                # One statement, one round trip (and one snapshot) for the three reads.
+                row = conn.execute(CUSTOMER_IN_ONE_SQL, {**params, "n": RECENT_ENTRIES}).first()
+                if row is not None:
+                    prefs = [_Preference(*p) for p in row.preferences]
+                    recent = [_Entry(*e) for e in row.recent]
+            else:
+                row = conn.execute(CUSTOMER_SQL, params).first()
+                if row is not None:
+                    by_pk = {"shop_id": shop.id, "customer_pk": row.id}
+                    prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
+                    recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
             if row is None or row.redacted_at is not None:
                 view = UNKNOWN_CUSTOMER
             else:
-                params = {"shop_id": shop.id, "customer_pk": row.id}
-                prefs = conn.execute(PREFERENCES_SQL, params).all()
-                recent = conn.execute(RECENT_SQL, {**params, "n": RECENT_ENTRIES}).all()
                 view = CustomerView(
                     pk=row.id,
                     member=bool(row.is_member),
@@ -181,6 +226,7 @@ def _aware_utc(value: Any) -> datetime | None:
 
 
 def _describe(entry: Any) -> dict[str, Any]:
+    # SQLite: naive UTC text; PostgreSQL: aware, or ISO 8601 with its offset inside JSON.
     moment = _aware_utc(entry.created_at)
     points = int(entry.points) or int(entry.pending_points)
     description = DESCRIPTIONS.get(entry.kind, "Points changed")

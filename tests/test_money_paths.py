@@ -175,6 +175,35 @@ def test_an_edit_that_adds_a_paid_line_earns_it_in_an_entry_of_its_own(shopper: 
     assert shopper.points == 50
 
 
+def test_an_added_line_ends_at_the_same_points_whether_the_refund_came_first(
+    app: Flask, client: FlaskClient, shopper: Shopper
+) -> None:
+    # Three cups at 13.37 (40 points), then a saucer at 3.81 is added (43 points on 43.92); all
+    # three cups are refunded. The order ends at 43 − round(43 × 40.11 / 43.92) = 43 − 39 = 4,
+    # whichever of the two webhooks arrives first.
+    order = shopper.order(line("Cup", "13.37", 3))
+    shopper.pays(order)
+    edited = shopper.edits(order, add=[line("Saucer", "3.81")])
+    shopper.refunds(edited, (0, 3))
+    assert shopper.points == 4
+
+    # The refund delivered before the addition: the cups' 40 points go back in full, then the
+    # addition earns 3 and gives back the 1 point the larger award no longer reverses.
+    other = Shopper(app, client, customer_id=next_id())
+    order = other.order(line("Cup", "13.37", 3))
+    other.pays(order)
+    other.refunds(order, (0, 3))
+    assert other.points == 0
+    other.edits(order, add=[line("Saucer", "3.81")])
+    assert other.points == 4
+    assert [(kind, points) for kind, points, _ in other.ledger()] == [
+        ("order_award", 40),
+        ("refund_reversal", -40),
+        ("edit_award", 3),
+        ("edit_reversal", 1),
+    ]
+
+
 def test_an_added_line_earns_only_once_it_is_paid(shopper: Shopper) -> None:
     order = shopper.order(line("Teapot", "50.00"))
     shopper.pays(order)

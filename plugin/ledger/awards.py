@@ -134,8 +134,14 @@ def reverse_to_snapshot(
     details: dict[str, Any],
     now: datetime,
     processed_at: datetime | None = None,
+    award_grew: bool = False,
 ) -> None:
-    """Store ``snapshot`` on the order and reverse whatever it newly calls for."""
+    """Store ``snapshot`` on the order and reverse whatever it newly calls for.
+
+    ``award_grew``: lines were just added to the award, so the refunded share of it shrank and
+    the points already reversed may exceed the new target; the excess is given back, so the
+    order ends at the same points whether its refunds arrived before or after the addition.
+    """
     before = snapshot_of(order).reversed_eligible(
         amount_refunds_reverse=program.amount_refunds_reverse_points
     )
@@ -162,6 +168,7 @@ def reverse_to_snapshot(
         },
         now,
         processed_at or now,
+        give_back=award_grew,
     )
 
 
@@ -179,11 +186,20 @@ def _reversal(
     details: dict[str, Any],
     now: datetime,
     processed_at: datetime,
+    *,
+    give_back: bool = False,
 ) -> None:
-    delta = max(target - order.reversed_points, 0)
+    delta = target - order.reversed_points
+    if delta < 0 and not give_back:
+        delta = 0  # a reversal is never undone, except when the award itself grew
     if delta == 0:
         return  # nothing moves: no entry (the event stays recorded on the order)
-    from_pending, from_available = split_reversal(delta, order.pending_remaining)
+    if delta > 0:
+        from_pending, from_available = split_reversal(delta, order.pending_remaining)
+    else:
+        # Points given back return to the available balance.
+        from_pending, from_available = 0, delta
+        details = {**details, "reason": "added lines lowered the refunded share of the award"}
     order.reversed_points += delta
     order.pending_remaining -= from_pending
     append(

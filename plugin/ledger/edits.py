@@ -86,6 +86,7 @@ def apply_contents(
         source_ref=None,
         details={"reason": "units no longer on the order"},
         now=now,
+        award_grew=bool(added),
     )
 
 

@@ -1,8 +1,9 @@
-"""Ledger entries in the merchant's words: "Order #1002", "Refund of 2 items on Order #1002".
+"""Ledger entries in the merchant's words: "Order #1002", "Refund of 2 × Teapot on Order #1002".
 
 Only what the ledger stored is used: each entry's kind and details (``plugin.ledger.awards``
 writes the order name, rate and tier of an award; a refund entry's ``source_ref`` is the refund
-whose quantities the order's refund event kept).
+whose quantities the order's refund event kept; the lines' titles are the order's lines kept
+for segments, ``order_lines``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import LedgerEntry, OrderEvent
+from ..models import LedgerEntry, OrderEvent, OrderLine
 
 
 def order_label(entry: LedgerEntry) -> str:
@@ -28,8 +29,9 @@ def order_label(entry: LedgerEntry) -> str:
 
 def refunded_units(
     session: Session, shop_id: int, entries: Iterable[LedgerEntry]
-) -> dict[str, int]:
-    """Units refunded by each refund behind ``entries`` (refund id → units), in one query."""
+) -> dict[str, str]:
+    """What each refund behind ``entries`` gave back, in words (refund id → "2 × Teapot, 1 × Mug",
+    or "3 items" when a line's title is not known), in two queries."""
     refs = {
         int(e.source_ref)
         for e in entries
@@ -41,29 +43,52 @@ def refunded_units(
     if not refs:
         return {}
     rows = session.execute(
-        select(OrderEvent.source_id, OrderEvent.facts).where(
+        select(OrderEvent.source_id, OrderEvent.shopify_order_id, OrderEvent.facts).where(
             OrderEvent.shop_id == shop_id,
             OrderEvent.kind == "refund",
             OrderEvent.source_id.in_(refs),
         )
-    )
-    units: dict[str, int] = {}
-    for source_id, facts in rows:
-        lines = (facts or {}).get("lines", [])
-        units[str(source_id)] = sum(int(q) for _, q in lines if isinstance(q, int))
-    return units
+    ).all()
+    refunds: dict[str, tuple[int, list[tuple[int, int]]]] = {}
+    for source_id, order_id, facts in rows:
+        lines = [
+            (int(line_id), q)
+            for line_id, q in (facts or {}).get("lines", [])
+            if isinstance(q, int) and q > 0
+        ]
+        refunds[str(source_id)] = (order_id, lines)
+    titles = {
+        (order_id, line_id): title
+        for order_id, line_id, title in session.execute(
+            select(OrderLine.shopify_order_id, OrderLine.line_id, OrderLine.title).where(
+                OrderLine.shop_id == shop_id,
+                OrderLine.shopify_order_id.in_({o for o, _ in refunds.values()}),
+            )
+        )
+    }
+    words: dict[str, str] = {}
+    for ref, (order_id, lines) in refunds.items():
+        if not lines:
+            continue
+        named = [(titles.get((order_id, line_id)), q) for line_id, q in lines]
+        if all(title for title, _ in named):
+            words[ref] = ", ".join(f"{q} × {title}" for title, q in named)
+        else:
+            count = sum(q for _, q in lines)
+            words[ref] = f"{count} item{'' if count == 1 else 's'}"
+    return words
 
 
-def describe(entry: LedgerEntry, units: Mapping[str, int]) -> str:
+def describe(entry: LedgerEntry, units: Mapping[str, str]) -> str:
     """One line a shop owner reads without knowing Kanta's internals."""
     details: dict[str, Any] = entry.details or {}
     kind = entry.kind
     if kind == "order_award":
         return order_label(entry)
     if kind == "refund_reversal":
-        count = units.get(entry.source_ref or "")
-        if count:
-            return f"Refund of {count} item{'' if count == 1 else 's'} on {order_label(entry)}"
+        what = units.get(entry.source_ref or "")
+        if what:
+            return f"Refund of {what} on {order_label(entry)}"
         return f"Refund on {order_label(entry)}"
     if kind == "cancellation_reversal":
         return f"{order_label(entry)} cancelled"

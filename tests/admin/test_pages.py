@@ -76,7 +76,7 @@ def test_a_member_page_tells_the_story_in_the_merchants_words(stack: ShopifyStac
 
     api = stack.client.get(f"/api/admin/members/{ada.customer_id}", headers=bearer()).get_json()
     assert [e["description"] for e in api["entries"]] == [
-        f"Refund of 1 item on Order {order['name']}",
+        f"Refund of 1 × Hat on Order {order['name']}",
         f"Order {order['name']}",
         # The first paid order made Ada a member: the welcome bonus, once.
         "Welcome bonus for joining",

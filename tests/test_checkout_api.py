@@ -4,6 +4,7 @@ Shopify refusing, failing and losing the answer), and the shopper's own choices.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -525,3 +526,56 @@ def test_a_replay_answers_the_reward_even_after_the_merchant_retired_it(
     assert replay.status_code == 200
     assert replay.get_json()["code"] == first.get_json()["code"]
     assert fresh.status_code == 404
+
+
+# ---------------------------------------------------------------------------- hot path
+
+
+def test_a_verified_token_is_remembered_until_its_exp_and_never_past_it(
+    stack: CheckoutStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugin.checkout import auth
+
+    customer = stack.shopper_id()
+    token = stack.token(customer)
+    calls: list[int] = []
+    real = auth._verify
+
+    def counting() -> tuple[auth.Shopper, float]:
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(auth, "_verify", counting)
+    for _ in range(3):
+        stack.call("GET", "loyalty", customer, token=token)
+    assert len(calls) == 1  # verified once, then remembered for the exact same header
+    stack.call("GET", "loyalty", customer, token=stack.token(customer))
+    assert len(calls) == 2  # a new token string is verified in full
+    with stack.app.app_context():
+        cache = auth.verified_tokens()
+        monkeypatch.setattr(cache, "_clock", lambda: time.time() + 301)  # past exp (300 s)
+    stack.call("GET", "loyalty", customer, token=token)
+    assert len(calls) == 3
+
+
+def test_a_rejected_token_is_rejected_every_time(stack: CheckoutStack) -> None:
+    bad = stack.token(stack.shopper_id()) + "x"
+    statuses = [stack.call("GET", "loyalty", None, token=bad).status_code for _ in range(2)]
+    assert statuses == [401, 401]
+
+
+@pytest.mark.postgres_only
+def test_a_dead_pooled_read_connection_is_retried_not_a_5xx(stack: CheckoutStack) -> None:
+    """The read engine has no pre-ping: a connection the server ended must be retried once."""
+    customer = stack.shopper_id()
+    db = stack.kanta.db
+    reader = stack.kanta.extras
+    assert stack.call("GET", "loyalty", customer).status_code == 200
+    with db.read_engine.connect() as conn:
+        pid = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+    with db.engine.connect() as other:
+        other.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+    reader["checkout_reader"].customers.clear()
+    reader["checkout_reader"].shops.clear()
+    response = stack.call("GET", "loyalty", customer)
+    assert response.status_code == 200, response.get_data(as_text=True)

@@ -131,13 +131,13 @@ def test_the_widget_read_is_a_few_indexed_statements_then_cached(
         if sql.lstrip().upper().startswith("SELECT"):  # not SQLite's BEGIN
             statements.append(sql)
 
-    event.listen(stack.kanta.db.engine, "before_cursor_execute", record)
+    event.listen(stack.kanta.db.read_engine, "before_cursor_execute", record)
     try:
         first = stack.loyalty(ada, subtotal="10.00")
         cold = list(statements)
         second = stack.loyalty(ada, subtotal="20.00")
     finally:
-        event.remove(stack.kanta.db.engine, "before_cursor_execute", record)
+        event.remove(stack.kanta.db.read_engine, "before_cursor_execute", record)
 
     # Shop, its rewards, then the customer with their choices and last entries: one statement on
     # PostgreSQL (subqueries as JSON), three on SQLite.

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import orjson
 from flask import Blueprint, Response, abort, jsonify, make_response, request
 from sqlalchemy import delete, select
 
@@ -109,7 +110,10 @@ def _answer_for(caller: Shopper, shop: ShopView, subtotal: Decimal | None) -> di
 def loyalty() -> Response:
     caller = shopper()
     shop = _installed_shop(caller)
-    return jsonify(_answer_for(caller, shop, _subtotal()))
+    # orjson: the same JSON as jsonify (sorted keys, a final newline), in a fraction of the time
+    # on checkout's hot path. The object holds only str, int, bool, None, lists and dicts.
+    body = orjson.dumps(_answer_for(caller, shop, _subtotal()), option=orjson.OPT_SORT_KEYS)
+    return Response(body + b"\n", mimetype="application/json")
 
 
 def _after_write(k: Kanta, shop: ShopView, caller: Shopper, customer_pk: int) -> None:

@@ -48,3 +48,34 @@ class TTLCache(Generic[V]):
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class UntilLRU(Generic[V]):
+    """A bounded LRU whose entries each carry their own wall-clock deadline (``time.time()``
+    seconds, as a JWT's ``exp``): an entry is never answered at or past its deadline."""
+
+    def __init__(self, max_entries: int, clock: Callable[[], float] = time.time) -> None:
+        self.max_entries, self._clock = max_entries, clock
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= self._clock():
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, value: V, until: float) -> None:
+        with self._lock:
+            self._entries[key] = (until, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._entries)

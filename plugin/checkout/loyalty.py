@@ -20,7 +20,6 @@ from typing import Any, NamedTuple
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from ..db import READ_ONLY
 from ..loyalty.points import award_points
 from ..loyalty.preferences import PreferredCheckoutChoices
 from ..loyalty.program import ProgramSettings, Tier
@@ -130,38 +129,32 @@ class LoyaltyReader:
         self.shops: TTLCache[ShopView | None] = TTLCache(CACHE_SECONDS, 10_000)
         self.customers: TTLCache[CustomerView] = TTLCache(CACHE_SECONDS, 100_000)
 
-    def _connect(self) -> Connection:
-        connection = self.kanta.db.engine.connect().execution_options(**{READ_ONLY: True})
-        if connection.dialect.name == "postgresql":
-            # Autocommit: the reads need no transaction of their own, and each BEGIN and the
-            # ROLLBACK when the connection goes back to the pool is a round trip to the server
-            # (two of six per uncached answer; bench/README.md, widget profile).
-            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
-        return connection
-
     def shop(self, domain: str) -> ShopView | None:
         cached = self.shops.get(domain)
         if cached is not None:
             return cached
-        with self._connect() as conn:
-            row = conn.execute(SHOP_SQL, {"domain": domain}).first()
-            view: ShopView | None = None
-            if row is not None:
-                rewards = conn.execute(REWARDS_SQL, {"shop_id": row.id}).all()
-                program = row.program
-                view = ShopView(
-                    id=row.id,
-                    domain=domain,
-                    currency=row.currency,
-                    installed=row.installed_at is not None and row.uninstalled_at is None,
-                    program=ProgramSettings.from_dict(
-                        program if isinstance(program, dict) else _json(program)
-                    ),
-                    rewards=tuple(
-                        (r.id, r.title, r.reward_type, int(r.points_cost)) for r in rewards
-                    ),
-                )
+        # The read engine: autocommit on PostgreSQL (each BEGIN and ROLLBACK was a round trip),
+        # no pre-ping, one retry on a dead connection (plugin/db.py).
+        view = self.kanta.db.run_read(lambda conn: self._read_shop(conn, domain))
         self.shops.put(domain, view)
+        return view
+
+    def _read_shop(self, conn: Connection, domain: str) -> ShopView | None:
+        row = conn.execute(SHOP_SQL, {"domain": domain}).first()
+        view: ShopView | None = None
+        if row is not None:
+            rewards = conn.execute(REWARDS_SQL, {"shop_id": row.id}).all()
+            program = row.program
+            view = ShopView(
+                id=row.id,
+                domain=domain,
+                currency=row.currency,
+                installed=row.installed_at is not None and row.uninstalled_at is None,
+                program=ProgramSettings.from_dict(
+                    program if isinstance(program, dict) else _json(program)
+                ),
+                rewards=tuple((r.id, r.title, r.reward_type, int(r.points_cost)) for r in rewards),
+            )
         return view
 
     def customer(self, shop: ShopView, shopify_customer_id: int) -> CustomerView:
@@ -169,41 +162,48 @@ class LoyaltyReader:
         cached = self.customers.get(key)
         if cached is not None:
             return cached
-        with self._connect() as conn:
-            params = {"shop_id": shop.id, "customer_id": shopify_customer_id}
-            prefs: Sequence[Any]
-            recent: Sequence[Any]
-            if conn.dialect.name == "postgresql":
-                # One statement, one round trip (and one snapshot) for the three reads.
-                row = conn.execute(CUSTOMER_IN_ONE_SQL, {**params, "n": RECENT_ENTRIES}).first()
-                if row is not None:
-                    prefs = [_Preference(*p) for p in row.preferences]
-                    recent = [_Entry(*e) for e in row.recent]
-            else:
-                row = conn.execute(CUSTOMER_SQL, params).first()
-                if row is not None:
-                    by_pk = {"shop_id": shop.id, "customer_pk": row.id}
-                    prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
-                    recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
-            if row is None or row.redacted_at is not None:
-                view = UNKNOWN_CUSTOMER
-            else:
-                view = CustomerView(
-                    pk=row.id,
-                    member=bool(row.is_member),
-                    points=int(row.points_balance),
-                    pending=int(row.pending_points),
-                    tier_points=int(row.tier_points),
-                    tier_key=row.tier_key,
-                    marketing_consent=None
-                    if row.marketing_consent is None
-                    else bool(row.marketing_consent),
-                    preferences=PreferredCheckoutChoices.resolve(
-                        [(p.kind, p.source, p.value) for p in prefs]
-                    ),
-                    recent=tuple(_describe(e) for e in recent),
-                )
+        view = self.kanta.db.run_read(
+            lambda conn: self._read_customer(conn, shop, shopify_customer_id)
+        )
         self.customers.put(key, view)
+        return view
+
+    def _read_customer(
+        self, conn: Connection, shop: ShopView, shopify_customer_id: int
+    ) -> CustomerView:
+        params = {"shop_id": shop.id, "customer_id": shopify_customer_id}
+        prefs: Sequence[Any]
+        recent: Sequence[Any]
+        if conn.dialect.name == "postgresql":
+            # One statement, one round trip (and one snapshot) for the three reads.
+            row = conn.execute(CUSTOMER_IN_ONE_SQL, {**params, "n": RECENT_ENTRIES}).first()
+            if row is not None:
+                prefs = [_Preference(*p) for p in row.preferences]
+                recent = [_Entry(*e) for e in row.recent]
+        else:
+            row = conn.execute(CUSTOMER_SQL, params).first()
+            if row is not None:
+                by_pk = {"shop_id": shop.id, "customer_pk": row.id}
+                prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
+                recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
+        if row is None or row.redacted_at is not None:
+            view = UNKNOWN_CUSTOMER
+        else:
+            view = CustomerView(
+                pk=row.id,
+                member=bool(row.is_member),
+                points=int(row.points_balance),
+                pending=int(row.pending_points),
+                tier_points=int(row.tier_points),
+                tier_key=row.tier_key,
+                marketing_consent=None
+                if row.marketing_consent is None
+                else bool(row.marketing_consent),
+                preferences=PreferredCheckoutChoices.resolve(
+                    [(p.kind, p.source, p.value) for p in prefs]
+                ),
+                recent=tuple(_describe(e) for e in recent),
+            )
         return view
 
     def forget(self, shop_id: int, shopify_customer_id: int) -> None:

@@ -183,6 +183,8 @@ class Gunicorn:
         )
 
     def log_text(self) -> str:
+        if self.log.closed:  # stopped: the file is gone, its text was kept
+            return self._final_log
         return Path(self.log.name).read_text(errors="replace")
 
     def wait_ready(self, seconds: float = 30) -> None:
@@ -230,6 +232,11 @@ class Gunicorn:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if not self.log.closed:
+            # Closed here, not left to the garbage collector: an unclosed file's ResourceWarning
+            # would surface, as an error, in whichever test happens to run next.
+            self._final_log = self.log_text()
+            self.log.close()
 
 
 @contextmanager

@@ -149,6 +149,8 @@ def _configure_sqlite(engine: Engine) -> None:
 class Database:
     def __init__(self, url: str, *, timeout: float = DEFAULT_TIMEOUT, **engine_kwargs: Any) -> None:
         self.url = url
+        self._timeout = timeout
+        self._engine_kwargs = engine_kwargs
         self.engine = build_engine(url, timeout=timeout, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         # SQLite has no pre-ping nor round trips: its reads share the main engine.
@@ -161,6 +163,53 @@ class Database:
                 **{**engine_kwargs, "pool_pre_ping": False, "isolation_level": "AUTOCOMMIT"},
             )
         )
+
+        # The express lane's writes (``raw_transaction``): no pre-ping either, a dead connection
+        # is retried by the caller instead (a delivery is idempotent).
+        self._raw_engine: Engine | None = None
+
+    @property
+    def raw_engine(self) -> Engine:
+        if self._raw_engine is None:
+            self._raw_engine = (
+                self.engine
+                if self.is_sqlite
+                else build_engine(
+                    self.url,
+                    timeout=self._timeout,
+                    **{**self._engine_kwargs, "pool_pre_ping": False},
+                )
+            )
+        return self._raw_engine
+
+    @contextmanager
+    def raw_transaction(self) -> Iterator[Any]:
+        """A driver cursor in one transaction (committed on success, rolled back on any
+        exception), for the few hot statements written by hand (``ledger.express``). SQLite
+        takes the write lock up front, as ``transaction`` does."""
+        fairy = self.raw_engine.raw_connection()
+        dbapi: Any = fairy.dbapi_connection
+        try:
+            cursor = dbapi.cursor()
+            if self.is_sqlite:
+                cursor.execute("BEGIN IMMEDIATE")
+            yield cursor
+            if self.is_sqlite:
+                cursor.execute("COMMIT")
+            else:
+                dbapi.commit()
+        except BaseException:
+            try:
+                if self.is_sqlite:
+                    if dbapi.in_transaction:
+                        dbapi.execute("ROLLBACK")
+                else:
+                    dbapi.rollback()
+            except Exception:  # the connection is gone: drop it from the pool
+                fairy.invalidate()
+            raise
+        finally:
+            fairy.close()
 
     @property
     def is_sqlite(self) -> bool:
@@ -220,3 +269,5 @@ class Database:
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
+        if self._raw_engine is not None and self._raw_engine is not self.engine:
+            self._raw_engine.dispose()

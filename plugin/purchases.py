@@ -24,10 +24,10 @@ def _id(value: Any) -> int | None:
     return value if isinstance(value, int) and 0 < value < 2**63 else None
 
 
-def record_order_lines(
-    session: Session, shop: Shop, shopify_order_id: int, payload: Mapping[str, Any]
-) -> int:
-    """Upsert the order's lines (product, variant, title, quantity); returns how many.
+def line_rows(
+    shop_id: int, shopify_order_id: int, payload: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """The payload's lines as ``order_lines`` rows (product, variant, title, quantity).
 
     ``parse_order`` has already refused a payload whose lines are malformed, so anything odd here
     (a line without a product: a custom item) is kept with a null product, never an error.
@@ -44,7 +44,7 @@ def record_order_lines(
         title = item.get("title")
         rows.append(
             {
-                "shop_id": shop.id,
+                "shop_id": shop_id,
                 "shopify_order_id": shopify_order_id,
                 "line_id": line_id,
                 "product_id": _id(item.get("product_id")),
@@ -53,6 +53,14 @@ def record_order_lines(
                 "quantity": quantity if isinstance(quantity, int) and quantity >= 0 else 0,
             }
         )
+    return rows
+
+
+def record_order_lines(
+    session: Session, shop: Shop, shopify_order_id: int, payload: Mapping[str, Any]
+) -> int:
+    """Upsert the order's lines; returns how many."""
+    rows = line_rows(shop.id, shopify_order_id, payload)
     if not rows:
         return 0
     stmt = insert_for(session, OrderLine)

@@ -22,8 +22,11 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 import webhooks.handlers
+import webhooks.intake
 from devstore.payloads import LineSpec, build_customer, build_order, build_refund
 from devstore.signing import sign_webhook, webhook_headers
+from plugin.ledger import express_sql
+from plugin.ledger.express import NotExpress
 from plugin.models import Base, Customer, LedgerEntry, Order, Shop, WebhookReceipt
 from tests.conftest import API_SECRET, OTHER_SHOP, SHOP, install_shop, post_webhook
 from tests.conftest import test_env as env_with  # aliased: pytest would collect "test_env"
@@ -437,10 +440,32 @@ def _write_then_fail(
     raise RuntimeError("secret-looking internal detail /srv/kanta/plugin/ledger.py line 42")
 
 
+def _fail_after_writes(patch: pytest.MonkeyPatch, lane: str) -> None:
+    """Make the delivery's lane fail once it has written: the general path's handler, or the
+    express lane's writing statement (``ledger.express``)."""
+    if lane == "general":
+        patch.setitem(webhooks.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+        patch.setattr(webhooks.intake, "record_new_paid_order", _not_express)
+        return
+    for statements in (express_sql.Postgres, express_sql.SQLite):
+        original = statements.write
+
+        def write_then_fail(self: Any, cursor: Any, w: Any, _original: Any = original) -> bool:
+            _original(self, cursor, w)
+            raise RuntimeError("secret-looking internal detail /srv/kanta/plugin/ledger.py")
+
+        patch.setattr(statements, "write", write_then_fail)
+
+
+def _not_express(*args: Any, **kwargs: Any) -> Any:
+    raise NotExpress("this test takes the general path")
+
+
+@pytest.mark.parametrize("lane", ["general", "express"])
 def test_a_failing_handler_is_a_500_and_writes_nothing(
-    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch, lane: str
 ) -> None:
-    monkeypatch.setitem(webhooks.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+    _fail_after_writes(monkeypatch, lane)
 
     response = assert_refused_without_writes(
         app, lambda: post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1"), 500
@@ -452,11 +477,12 @@ def test_a_failing_handler_is_a_500_and_writes_nothing(
     assert "ledger.py" not in text
 
 
+@pytest.mark.parametrize("lane", ["general", "express"])
 def test_the_retry_after_a_failure_succeeds_and_pays_once(
-    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
+    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch, lane: str
 ) -> None:
     with monkeypatch.context() as patch:
-        patch.setitem(webhooks.handlers.TOPIC_HANDLERS, "orders/paid", _write_then_fail)
+        _fail_after_writes(patch, lane)
         assert (
             post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1").status_code == 500
         )

@@ -33,13 +33,13 @@ class Delivery:
 Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], list[JobRequest] | None]
 
 
-def _customer_changed(shop: Shop, customer_pk: int | None) -> list[JobRequest]:
+def customer_changed(shop_id: int, customer_pk: int | None) -> list[JobRequest]:
     """A paid order or a points change of a known customer: relearn their usual choices and
     mirror them (and the balance) into the checkout metafield."""
     if customer_pk is None:
         return []
     return [
-        JobRequest("learn_and_sync_preferences", {"shop_id": shop.id, "customer_pk": customer_pk})
+        JobRequest("learn_and_sync_preferences", {"shop_id": shop_id, "customer_pk": customer_pk})
     ]
 
 
@@ -50,7 +50,7 @@ def _order_handler(event: str | None) -> Handler:
         facts = parse_order(payload)
         order = ledger.record_order(session, shop, facts, event, d.received_at)
         purchases.record_order_lines(session, shop, facts.order_id, payload)
-        return _customer_changed(shop, order.customer_id) if event is not None else []
+        return customer_changed(shop.id, order.customer_id) if event is not None else []
 
     handle.__name__ = f"on_order_{event or 'seen'}"
     return handle
@@ -64,7 +64,7 @@ def on_refund_created(
     session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
 ) -> list[JobRequest]:
     order = ledger.record_refund(session, shop, parse_refund(payload), d.received_at)
-    return _customer_changed(shop, order.customer_id)
+    return customer_changed(shop.id, order.customer_id)
 
 
 def on_app_uninstalled(

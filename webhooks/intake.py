@@ -12,18 +12,22 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
+import psycopg
 from flask import Blueprint, Response, request
 from sqlalchemy import Executable, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from plugin.loyalty.orders import PayloadError
+from plugin.db import DatabaseStalled
+from plugin.jobs import JobRequest
+from plugin.ledger.express import NotExpress, Receipt, record_new_paid_order
+from plugin.loyalty.orders import PayloadError, parse_order
 from plugin.models import Shop, WebhookReceipt
 from plugin.runtime import kanta
 from plugin.settings import Settings
 
-from .handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery
+from .handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery, customer_changed
 from .payload import BodyError, read_payload
 
 log = logging.getLogger(__name__)
@@ -88,6 +92,16 @@ def receive() -> Response:
         received_at=received_at,
         triggered_at=_parse_time(request.headers.get("X-Shopify-Triggered-At")),
     )
+    if topic == "orders/paid":
+        try:
+            answer = _express(k, domain, delivery, payload)
+        except PayloadError as error:
+            return _answer(400, f"unreadable payload: {error}")
+        except Exception:
+            log.exception("webhook %s %s failed for %s", topic, delivery.webhook_id, domain)
+            return _answer(500, "internal error; Shopify will retry")
+        if answer is not None:
+            return answer
     try:
         with k.db.transaction() as session:
             shop = session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
@@ -103,13 +117,57 @@ def receive() -> Response:
     except Exception:
         log.exception("webhook %s %s failed for %s", topic, delivery.webhook_id, domain)
         return _answer(500, "internal error; Shopify will retry")
+    _enqueue(k, jobs, delivery)
+    return _answer(200, "ok")
+
+
+def _express(k: Any, domain: str, delivery: Delivery, payload: Any) -> Response | None:
+    """The express lane (``ledger.express``) for a paid order's first delivery; None when the
+    delivery needs the general path (the express attempt was rolled back whole)."""
+    facts = parse_order(payload)
+    receipt = Receipt(
+        webhook_id=delivery.webhook_id,
+        topic=delivery.topic,
+        event_id=_header("X-Shopify-Event-Id"),
+        api_version=_header("X-Shopify-API-Version", 16),
+        triggered_at=delivery.triggered_at,
+    )
+    for attempt in (1, 2):
+        try:
+            with k.db.raw_transaction() as cursor:
+                done = record_new_paid_order(
+                    cursor,
+                    k.db.engine.dialect,
+                    domain,
+                    receipt,
+                    facts,
+                    payload,
+                    delivery.received_at,
+                )
+            break
+        except NotExpress:
+            return None
+        except psycopg.OperationalError as error:
+            # A pooled connection found dead (the server restarted): the delivery is
+            # idempotent, so it is tried once more on a new connection. A stall is not retried.
+            if attempt == 2 or isinstance(error, DatabaseStalled):
+                raise
+    if done.outcome == "no shop":
+        return _answer(404, "shop has not installed Kanta")
+    if done.outcome == "duplicate":
+        return _answer(200, "duplicate delivery")
+    assert done.shop_id is not None
+    _enqueue(k, customer_changed(done.shop_id, done.customer_pk), delivery)
+    return _answer(200, "ok")
+
+
+def _enqueue(k: Any, jobs: list[JobRequest], delivery: Delivery) -> None:
     # After commit: the delivery is recorded, so a failing job cannot make Shopify retry it.
     for requested in jobs:
         try:
             k.jobs.enqueue(requested.name, **requested.kwargs)
         except Exception:  # a job's failure is its own; the webhook was processed
             log.exception("job %s after webhook %s failed", requested.name, delivery.webhook_id)
-    return _answer(200, "ok")
 
 
 def _read_body(limit: int) -> bytes:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from ..loyalty.orders import CENT, ZERO, OrderFacts, RefundFacts
 from ..loyalty.points import award_points, cumulative_reversal, split_reversal
-from ..loyalty.program import ProgramSettings
+from ..loyalty.program import ProgramSettings, Tier
 from ..loyalty.settlement import OrderSnapshot
 from ..models import Customer, Order, Shop
 from .entries import Change, LedgerError, append, entry_by_key
@@ -49,51 +49,61 @@ def award_order(
         customer.is_member = True
         customer.member_since = now
         pay_welcome_bonus(session, shop, program, customer, now)
+    processed_at = facts.processed_at or now
+    order.processed_at = processed_at
+    tier = tier_at(session, shop, program, customer, processed_at)
+    fields, change = plan_award(program, facts, tier, shop.currency, now)
+    for name, value in fields.items():
+        setattr(order, name, value)
+    append(session, shop, program, customer, change, now)
+
+
+def plan_award(
+    program: ProgramSettings, facts: OrderFacts, tier: Tier, currency: str, now: datetime
+) -> tuple[dict[str, Any], Change]:
+    """The awarded order's fields and its award entry, for the paying payload's ``facts`` at
+    ``tier``: computed once here, for ``award_order`` and for the express lane (``express``)."""
     snapshot = OrderSnapshot.of(
         facts, include_shipping=program.include_shipping, include_tax=program.include_tax
     )
     processed_at = facts.processed_at or now
-    order.processed_at = processed_at
-    tier = tier_at(session, shop, program, customer, processed_at)
     points = award_points(snapshot.eligible, program.earn_rate, tier.multiplier)
     pending = points if program.pending_days > 0 else 0
-    order.facts = snapshot.to_json()
-    order.eligible_amount = snapshot.eligible.quantize(CENT)
-    order.earn_rate = program.earn_rate
-    order.multiplier = tier.multiplier
-    order.awarded_points = points
-    order.awarded_at = now
-    order.award_status = "awarded"
-    order.pending_remaining = pending
-    order.available_at = now + timedelta(days=program.pending_days) if pending else None
-    append(
-        session,
-        shop,
-        program,
-        customer,
-        Change(
-            kind="order_award",
-            source="order",
-            key=f"order:{order.shopify_order_id}:award",
-            points=points - pending,
-            pending=pending,
-            tier=points,
-            tier_counted_at=now,
-            processed_at=processed_at,
-            shopify_order_id=order.shopify_order_id,
-            details={
-                "order_name": facts.name,
-                "eligible_amount": str(order.eligible_amount),
-                "currency": shop.currency,
-                "earn_rate": str(program.earn_rate),
-                "tier": tier.key,
-                "multiplier": str(tier.multiplier),
-                "pending_days": program.pending_days,
-                "channel": "pos" if facts.is_pos else (facts.source_name or "web"),
-            },
-        ),
-        now,
+    eligible = snapshot.eligible.quantize(CENT)
+    fields: dict[str, Any] = {
+        "processed_at": processed_at,
+        "facts": snapshot.to_json(),
+        "eligible_amount": eligible,
+        "earn_rate": program.earn_rate,
+        "multiplier": tier.multiplier,
+        "awarded_points": points,
+        "awarded_at": now,
+        "award_status": "awarded",
+        "pending_remaining": pending,
+        "available_at": now + timedelta(days=program.pending_days) if pending else None,
+    }
+    change = Change(
+        kind="order_award",
+        source="order",
+        key=f"order:{facts.order_id}:award",
+        points=points - pending,
+        pending=pending,
+        tier=points,
+        tier_counted_at=now,
+        processed_at=processed_at,
+        shopify_order_id=facts.order_id,
+        details={
+            "order_name": facts.name,
+            "eligible_amount": str(eligible),
+            "currency": currency,
+            "earn_rate": str(program.earn_rate),
+            "tier": tier.key,
+            "multiplier": str(tier.multiplier),
+            "pending_days": program.pending_days,
+            "channel": "pos" if facts.is_pos else (facts.source_name or "web"),
+        },
     )
+    return fields, change
 
 
 def pay_welcome_bonus(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +22,18 @@ class LedgerError(ValueError):
 
 def program_of(shop: Shop) -> ProgramSettings:
     return ProgramSettings.from_dict(shop.program)
+
+
+class Projections(Protocol):
+    """What ``move_projections`` moves: a ``Customer`` row, or the express lane's copy of one."""
+
+    points_balance: int
+    pending_points: int
+    tier_points: int
+    tier_key: str | None
+    tier_counted_since: datetime | None
+    last_activity_at: datetime | None
+    updated_at: datetime
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,15 @@ def append(
         created_at=now,
     )
     session.add(entry)
+    move_projections(program, customer, change, now)
+    return entry
+
+
+def move_projections(
+    program: ProgramSettings, customer: Projections, change: Change, now: datetime
+) -> None:
+    """The customer's projections after ``change``: the one place they are computed (the
+    express lane moves a plain copy of the row with it, ``express``)."""
     customer.points_balance += change.points
     customer.pending_points += change.pending
     if change.points > 0 or change.pending > 0:
@@ -81,7 +102,6 @@ def append(
         customer.tier_points += change.tier
     customer.tier_key = program.tier_for(customer.tier_points).key
     customer.updated_at = now
-    return entry
 
 
 def entry_by_key(session: Session, shop: Shop, key: str) -> LedgerEntry | None:

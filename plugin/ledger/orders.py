@@ -131,24 +131,35 @@ def _record_event(
 
 
 def _remember_order(order: Order, facts: OrderFacts) -> None:
-    order.name = facts.name or order.name
-    order.source_name = facts.source_name or order.source_name
-    order.is_test = facts.is_test
-    order.currency = facts.currency or order.currency
+    for name, value in remembered_fields(facts).items():
+        setattr(order, name, value)
+
+
+def remembered_fields(facts: OrderFacts) -> dict[str, Any]:
+    """What an order payload updates on the order row (a field it leaves out keeps its value)."""
+    fields: dict[str, Any] = {"is_test": facts.is_test}
+    if facts.name:
+        fields["name"] = facts.name
+    if facts.source_name:
+        fields["source_name"] = facts.source_name
+    if facts.currency:
+        fields["currency"] = facts.currency
     if facts.total_price is not None:
-        order.total_price = facts.total_price
-    order.payment_gateway = facts.payment_gateway or order.payment_gateway
+        fields["total_price"] = facts.total_price
+    if facts.payment_gateway:
+        fields["payment_gateway"] = facts.payment_gateway
     # The name checkout shows for it (what preferences and analytics compare).
-    order.payment_method_name = (
-        checkout_name_for_gateway(facts.payment_gateway) or order.payment_method_name
-    )
+    method = checkout_name_for_gateway(facts.payment_gateway)
+    if method:
+        fields["payment_method_name"] = method
     ship = facts.shipping[0] if facts.shipping else None
     if ship is not None:
-        order.delivery_title = ship.title
-        order.delivery_code = ship.code
-        order.delivery_kind = ship.kind
+        fields["delivery_title"] = ship.title
+        fields["delivery_code"] = ship.code
+        fields["delivery_kind"] = ship.kind
     elif facts.is_pos:
-        order.delivery_kind = "pos"
+        fields["delivery_kind"] = "pos"
+    return fields
 
 
 def award_trigger(program: ProgramSettings, events: list[OrderEvent]) -> OrderEvent | None:

@@ -1,0 +1,427 @@
+"""The express lane's SQL (``express``), per database: PostgreSQL in three statements (a CTE
+reads and locks, one reads the history after the lock, a CTE writes), SQLite in a few plain
+statements (in-process, so each costs microseconds, not a round trip).
+
+Values arrive bound as SQLAlchemy's column types bind them (``express._binder``), JSON as text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import JSON, Table
+from sqlalchemy.engine import Dialect
+
+from ..models import Customer, LedgerEntry, Order, OrderEvent, UTCDateTime, WebhookReceipt
+from .locks import suppression_key
+
+CUSTOMER_COLUMNS = (
+    "id",
+    "is_member",
+    "member_since",
+    "redacted_at",
+    "points_balance",
+    "pending_points",
+    "tier_points",
+    "tier_key",
+    "tier_counted_since",
+    "last_activity_at",
+    "last_order_at",
+)
+ORDER_FIELDS = (
+    "customer_id",
+    "name",
+    "source_name",
+    "is_test",
+    "currency",
+    "total_price",
+    "payment_gateway",
+    "payment_method_name",
+    "delivery_title",
+    "delivery_code",
+    "delivery_kind",
+    "facts",
+    "eligible_amount",
+    "processed_at",
+    "paid_at",
+    "award_status",
+    "awarded_at",
+    "earn_rate",
+    "multiplier",
+    "awarded_points",
+    "refunded_eligible",
+    "pending_remaining",
+    "available_at",
+    "updated_at",
+)
+CUSTOMER_FIELDS = (
+    "is_member",
+    "member_since",
+    "points_balance",
+    "pending_points",
+    "tier_points",
+    "tier_key",
+    "last_activity_at",
+    "last_order_at",
+    "updated_at",
+)
+IDENTITY = ("email", "first_name", "last_name")
+EVENT_COLUMNS = (
+    "shop_id",
+    "shopify_order_id",
+    "kind",
+    "source_id",
+    "facts",
+    "received_at",
+    "applied_at",
+)
+ENTRY_COLUMNS = (
+    "shop_id",
+    "customer_id",
+    "kind",
+    "source",
+    "idempotency_key",
+    "points",
+    "pending_points",
+    "tier_points",
+    "tier_counted_at",
+    "processed_at",
+    "shopify_order_id",
+    "source_ref",
+    "details",
+    "reason",
+    "actor",
+    "created_at",
+)
+LINE_COLUMNS = ("shop_id", "shopify_order_id", "line_id", "product_id", "variant_id", "title")
+
+HISTORY = """
+SELECT
+  EXISTS (SELECT 1 FROM ledger_entries
+          WHERE shop_id = %(shop_id)s AND customer_id = %(customer_pk)s AND tier_points <> 0
+            AND COALESCE(processed_at, created_at) > %(moment)s)
+  OR EXISTS (SELECT 1 FROM orders
+             WHERE shop_id = %(shop_id)s AND customer_id = %(customer_pk)s
+               AND award_status = 'awarded' AND processed_at > %(moment)s
+               AND id <> %(order_pk)s),
+  EXISTS (SELECT 1 FROM ledger_entries
+          WHERE shop_id = %(shop_id)s AND idempotency_key = %(welcome_key)s)
+"""
+RECEIPT_VALUES = (
+    "%(webhook_id)s, %(topic)s, %(event_id)s, %(api_version)s, %(triggered_at)s, %(now)s"
+)
+ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, awarded_points,
+  reversed_points, refunded_eligible, pending_remaining, is_test, created_at, updated_at)"""
+CUSTOMER_INSERT = """INSERT INTO customers (shop_id, shopify_customer_id, is_member,
+  points_balance, pending_points, tier_points, created_at, updated_at)"""
+
+
+@dataclass
+class First:
+    """What the first statement found: the shop, whether the receipt and the order are new, and
+    the locked customer row (with ``created`` and ``suppressed``: an erased customer's return)."""
+
+    shop_id: int
+    program: Any
+    currency: str
+    receipt: bool
+    order_pk: int | None
+    customer: dict[str, Any] | None
+
+
+@dataclass
+class Write:
+    """Every row the delivery writes, as column → Python value (``express`` computes them)."""
+
+    shop_id: int
+    order_pk: int
+    order: dict[str, Any]
+    event: dict[str, Any]
+    entries: list[dict[str, Any]]
+    customer: dict[str, Any]
+    lines: list[dict[str, Any]]
+
+
+MODELS = (Customer, LedgerEntry, Order, OrderEvent, WebhookReceipt)
+
+
+class Values:
+    """Python values as SQLAlchemy's column types bind and load them (UTC datetimes, exact
+    decimals, JSON text), so both paths store identical rows."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.binders: dict[tuple[str, str], Any] = {}
+        self.loaders: dict[tuple[str, str], Any] = {}
+        self.json: set[tuple[str, str]] = set()
+        for model in MODELS:
+            table: Table = model.__table__  # type: ignore[assignment]
+            for column in table.columns:
+                key = (table.name, column.name)
+                if isinstance(column.type, JSON):
+                    self.json.add(key)
+                    continue
+                binder = column.type._cached_bind_processor(dialect)  # noqa: SLF001
+                if binder is not None:
+                    self.binders[key] = binder
+                if isinstance(column.type, UTCDateTime):  # the only type loaded back
+                    loader = column.type._cached_result_processor(dialect, None)  # noqa: SLF001
+                    if loader is not None:
+                        self.loaders[key] = loader
+
+    def bind(self, model: type[Any], column: str, value: Any) -> Any:
+        key = (model.__tablename__, column)
+        if key in self.json:
+            return json.dumps(value)
+        binder = self.binders.get(key)
+        return value if binder is None or value is None else binder(value)
+
+    def load(self, model: type[Any], column: str, value: Any) -> Any:
+        loader = self.loaders.get((model.__tablename__, column))
+        return value if loader is None or value is None else loader(value)
+
+
+class Postgres:
+    def __init__(self, values: Values) -> None:
+        self.values = values
+
+    FIRST = f"""
+WITH shop AS (
+  SELECT id, program::text AS program, currency FROM shops WHERE domain = %(domain)s
+), receipt AS (
+  INSERT INTO webhook_receipts (shop_id, webhook_id, topic, event_id, api_version,
+                                triggered_at, received_at)
+  SELECT id, {RECEIPT_VALUES} FROM shop
+  ON CONFLICT (shop_id, webhook_id) DO NOTHING
+  RETURNING shop_id
+), new_order AS (
+  {ORDER_INSERT}
+  SELECT shop_id, %(order_id)s, 'waiting', 0, 0, 0, 0, false, %(now)s, %(now)s FROM receipt
+  ON CONFLICT (shop_id, shopify_order_id) DO NOTHING
+  RETURNING id, shop_id
+), customer AS (
+  {CUSTOMER_INSERT}
+  SELECT shop_id, %(customer_id)s, false, 0, 0, 0, %(now)s, %(now)s FROM new_order
+  ON CONFLICT (shop_id, shopify_customer_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
+  RETURNING xmax = 0 AS created, {", ".join(CUSTOMER_COLUMNS)}
+)
+SELECT shop.id, shop.program, shop.currency, EXISTS (SELECT 1 FROM receipt),
+       (SELECT id FROM new_order),
+       EXISTS (SELECT 1 FROM redacted_customers r
+               WHERE r.shop_id = shop.id
+                 AND r.customer_key = encode(sha256(convert_to(
+                     'kanta:' || shop.id || ':' || %(customer_id)s::bigint, 'UTF8')), 'hex')),
+       customer.*
+FROM shop LEFT JOIN customer ON true
+"""
+    WRITE = f"""
+WITH o AS (
+  UPDATE orders SET {", ".join(f"{f} = %(o_{f})s" for f in ORDER_FIELDS)}
+  WHERE id = %(order_pk)s
+  RETURNING 1
+), e AS (
+  INSERT INTO order_events ({", ".join(EVENT_COLUMNS)})
+  VALUES ({", ".join(f"%(e_{f})s" for f in EVENT_COLUMNS)})
+  ON CONFLICT (shop_id, kind, source_id) DO NOTHING
+  RETURNING 1
+), l AS (
+  INSERT INTO ledger_entries ({", ".join(ENTRY_COLUMNS)})
+  SELECT {", ".join(f"u.{f}" for f in ENTRY_COLUMNS)}
+  FROM unnest(%(l_shop_id)s::bigint[], %(l_customer_id)s::bigint[], %(l_kind)s::text[],
+              %(l_source)s::text[], %(l_idempotency_key)s::text[], %(l_points)s::bigint[],
+              %(l_pending_points)s::bigint[], %(l_tier_points)s::bigint[],
+              %(l_tier_counted_at)s::timestamptz[], %(l_processed_at)s::timestamptz[],
+              %(l_shopify_order_id)s::bigint[], %(l_source_ref)s::text[], %(l_details)s::json[],
+              %(l_reason)s::text[], %(l_actor)s::text[], %(l_created_at)s::timestamptz[])
+       WITH ORDINALITY AS u({", ".join(ENTRY_COLUMNS)}, n)
+  ORDER BY u.n
+  RETURNING 1
+), c AS (
+  UPDATE customers
+  SET {", ".join(f"{f} = COALESCE(%(c_{f})s, {f})" for f in IDENTITY)},
+      {", ".join(f"{f} = %(c_{f})s" for f in CUSTOMER_FIELDS)}
+  WHERE id = %(customer_pk)s
+  RETURNING 1
+), li AS (
+  INSERT INTO order_lines ({", ".join(LINE_COLUMNS)}, quantity)
+  SELECT %(shop_id)s, %(order_id)s, u.*
+  FROM unnest(%(li_line_id)s::bigint[], %(li_product_id)s::bigint[],
+              %(li_variant_id)s::bigint[], %(li_title)s::text[], %(li_quantity)s::int[]) AS u
+  ON CONFLICT (shop_id, shopify_order_id, line_id) DO UPDATE
+  SET product_id = EXCLUDED.product_id, variant_id = EXCLUDED.variant_id,
+      title = EXCLUDED.title, quantity = EXCLUDED.quantity
+  RETURNING 1
+)
+SELECT (SELECT count(*) FROM e)
+"""
+
+    def first(self, cursor: Any, params: dict[str, Any]) -> First | None:
+        cursor.execute(self.FIRST, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        shop_id, program, currency, receipt, order_pk, suppressed = row[:6]
+        customer = None
+        if row[6] is not None:
+            customer = {
+                name: self.values.load(Customer, name, value)
+                for name, value in zip(("created", *CUSTOMER_COLUMNS), row[6:], strict=True)
+            }
+            customer["suppressed"] = bool(suppressed) and customer["created"]
+        return First(shop_id, program, currency, receipt, order_pk, customer)
+
+    def history(self, cursor: Any, params: dict[str, Any]) -> tuple[bool, bool]:
+        cursor.execute(HISTORY, params)
+        later, welcome = cursor.fetchone()
+        return bool(later), bool(welcome)
+
+    def write(self, cursor: Any, w: Write) -> bool:
+        bind = self.values.bind
+        params: dict[str, Any] = {
+            "order_pk": w.order_pk,
+            "customer_pk": w.customer["id"],
+            "shop_id": w.shop_id,
+            "order_id": w.event["shopify_order_id"],
+        }
+        params.update({f"o_{f}": bind(Order, f, w.order[f]) for f in ORDER_FIELDS})
+        params.update({f"e_{f}": bind(OrderEvent, f, w.event[f]) for f in EVENT_COLUMNS})
+        for f in ENTRY_COLUMNS:
+            params[f"l_{f}"] = [bind(LedgerEntry, f, e[f]) for e in w.entries]
+        params.update({f"c_{f}": w.customer[f] for f in IDENTITY})
+        params.update({f"c_{f}": bind(Customer, f, w.customer[f]) for f in CUSTOMER_FIELDS})
+        for f in ("line_id", "product_id", "variant_id", "title", "quantity"):
+            params[f"li_{f}"] = [line[f] for line in w.lines]
+        cursor.execute(self.WRITE, params)
+        (events,) = cursor.fetchone()
+        return bool(events)
+
+
+def _sqlite(sql: str) -> str:
+    """``%(name)s`` (psycopg) spelled ``:name`` (sqlite3)."""
+    return re.sub(r"%\((\w+)\)s", r":\1", sql)
+
+
+class SQLite:
+    SHOP = _sqlite("SELECT id, program, currency FROM shops WHERE domain = %(domain)s")
+    RECEIPT = _sqlite(
+        "INSERT INTO webhook_receipts (shop_id, webhook_id, topic, event_id, api_version, "
+        f"triggered_at, received_at) VALUES (%(shop_id)s, {RECEIPT_VALUES}) "
+        "ON CONFLICT (shop_id, webhook_id) DO NOTHING RETURNING id"
+    )
+    ORDER = _sqlite(
+        f"{ORDER_INSERT} VALUES (%(shop_id)s, %(order_id)s, 'waiting', 0, 0, '0.00', 0, 0, "
+        "%(now)s, %(now)s) ON CONFLICT (shop_id, shopify_order_id) DO NOTHING RETURNING id"
+    )
+    CUSTOMER = _sqlite(
+        f"SELECT {', '.join(CUSTOMER_COLUMNS)} FROM customers "
+        "WHERE shop_id = %(shop_id)s AND shopify_customer_id = %(customer_id)s"
+    )
+    NEW_CUSTOMER = _sqlite(
+        f"{CUSTOMER_INSERT} VALUES (%(shop_id)s, %(customer_id)s, 0, 0, 0, 0, %(now)s, %(now)s) "
+        f"RETURNING {', '.join(CUSTOMER_COLUMNS)}"
+    )
+    SUPPRESSED = _sqlite(
+        "SELECT 1 FROM redacted_customers WHERE shop_id = %(shop_id)s AND customer_key = %(key)s"
+    )
+    HISTORY = _sqlite(HISTORY)
+    ORDER_UPDATE = _sqlite(
+        f"UPDATE orders SET {', '.join(f'{f} = %(o_{f})s' for f in ORDER_FIELDS)} "
+        "WHERE id = %(order_pk)s"
+    )
+    EVENT = _sqlite(
+        f"INSERT INTO order_events ({', '.join(EVENT_COLUMNS)}) "
+        f"VALUES ({', '.join(f'%(e_{f})s' for f in EVENT_COLUMNS)}) "
+        "ON CONFLICT (shop_id, kind, source_id) DO NOTHING RETURNING id"
+    )
+    ENTRY = _sqlite(
+        f"INSERT INTO ledger_entries ({', '.join(ENTRY_COLUMNS)}) "
+        f"VALUES ({', '.join(f'%({f})s' for f in ENTRY_COLUMNS)})"
+    )
+    CUSTOMER_UPDATE = _sqlite(
+        "UPDATE customers SET "
+        + ", ".join(
+            [f"{f} = COALESCE(%(c_{f})s, {f})" for f in IDENTITY]
+            + [f"{f} = %(c_{f})s" for f in CUSTOMER_FIELDS]
+        )
+        + " WHERE id = %(customer_pk)s"
+    )
+    LINE = _sqlite(
+        f"INSERT INTO order_lines ({', '.join(LINE_COLUMNS)}, quantity) "
+        f"VALUES ({', '.join(f'%({f})s' for f in LINE_COLUMNS)}, %(quantity)s) "
+        "ON CONFLICT (shop_id, shopify_order_id, line_id) DO UPDATE "
+        "SET product_id = excluded.product_id, variant_id = excluded.variant_id, "
+        "title = excluded.title, quantity = excluded.quantity"
+    )
+
+    def __init__(self, values: Values) -> None:
+        self.values = values  # SQLite returns datetimes as text: loaded as the ORM loads them
+
+    def first(self, cursor: Any, params: dict[str, Any]) -> First | None:
+        shop = cursor.execute(self.SHOP, params).fetchone()
+        if shop is None:
+            return None
+        shop_id, program, currency = shop
+        params = {**params, "shop_id": shop_id}
+        if cursor.execute(self.RECEIPT, params).fetchone() is None:
+            return First(shop_id, program, currency, False, None, None)
+        order = cursor.execute(self.ORDER, params).fetchone()
+        if order is None:
+            return First(shop_id, program, currency, True, None, None)
+        # Writers are serialised (BEGIN IMMEDIATE): a look-up, then an insert if new, is exact.
+        row = cursor.execute(self.CUSTOMER, params).fetchone()
+        created = row is None
+        if created:
+            row = cursor.execute(self.NEW_CUSTOMER, params).fetchone()
+        customer = {
+            name: self.values.load(Customer, name, value)
+            for name, value in zip(CUSTOMER_COLUMNS, row, strict=True)
+        }
+        customer["is_member"] = bool(customer["is_member"])
+        customer["created"] = created
+        customer["suppressed"] = customer["created"] and (
+            cursor.execute(
+                self.SUPPRESSED,
+                {"shop_id": shop_id, "key": suppression_key(shop_id, params["customer_id"])},
+            ).fetchone()
+            is not None
+        )
+        return First(shop_id, program, currency, True, order[0], customer)
+
+    def history(self, cursor: Any, params: dict[str, Any]) -> tuple[bool, bool]:
+        later, welcome = cursor.execute(self.HISTORY, params).fetchone()
+        return bool(later), bool(welcome)
+
+    def write(self, cursor: Any, w: Write) -> bool:
+        bind = self.values.bind
+        params: dict[str, Any] = {"order_pk": w.order_pk, "customer_pk": w.customer["id"]}
+        params.update({f"o_{f}": bind(Order, f, w.order[f]) for f in ORDER_FIELDS})
+        cursor.execute(self.ORDER_UPDATE, params)
+        event = {f"e_{f}": bind(OrderEvent, f, w.event[f]) for f in EVENT_COLUMNS}
+        if cursor.execute(self.EVENT, event).fetchone() is None:
+            return False
+        cursor.executemany(
+            self.ENTRY,
+            [{f: bind(LedgerEntry, f, e[f]) for f in ENTRY_COLUMNS} for e in w.entries],
+        )
+        params.update({f"c_{f}": w.customer[f] for f in IDENTITY})
+        params.update({f"c_{f}": bind(Customer, f, w.customer[f]) for f in CUSTOMER_FIELDS})
+        cursor.execute(self.CUSTOMER_UPDATE, params)
+        if w.lines:
+            cursor.executemany(self.LINE, w.lines)
+        return True
+
+
+Statements = Postgres | SQLite
+
+
+@cache
+def for_dialect(dialect: Dialect) -> Statements:
+    values = Values(dialect)
+    if dialect.name == "postgresql":
+        return Postgres(values)
+    if dialect.name == "sqlite":
+        return SQLite(values)
+    raise NotImplementedError(dialect.name)

@@ -186,18 +186,24 @@ class Database:
     def raw_transaction(self) -> Iterator[Any]:
         """A driver cursor in one transaction (committed on success, rolled back on any
         exception), for the few hot statements written by hand (``ledger.express``). SQLite
-        takes the write lock up front, as ``transaction`` does."""
+        takes the write lock up front, as ``transaction`` does; on PostgreSQL the cursor is in
+        pipeline mode (a statement's errors may surface only when a later answer is read, at
+        the latest at the COMMIT)."""
         fairy = self.raw_engine.raw_connection()
         dbapi: Any = fairy.dbapi_connection
         try:
             cursor = dbapi.cursor()
             if self.is_sqlite:
                 cursor.execute("BEGIN IMMEDIATE")
-            yield cursor
-            if self.is_sqlite:
+                yield cursor
                 cursor.execute("COMMIT")
             else:
-                dbapi.commit()
+                # Pipeline mode: statements are sent without waiting, and the round trip
+                # happens only when an answer is read (the BEGIN goes with the first statement,
+                # the last statement with the COMMIT).
+                with dbapi.pipeline():
+                    yield cursor
+                    dbapi.commit()
         except BaseException:
             try:
                 if self.is_sqlite:

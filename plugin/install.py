@@ -203,7 +203,7 @@ def _fill_shop_details(kanta: Kanta, shop_id: int, domain: str, token: str) -> N
         if isinstance(currency, str) and len(currency) == 3:
             shop.currency = currency
         gid = str(details.get("id") or "")
-        if gid.rpartition("/")[2].isdigit():
+        if gid.rpartition("/")[2].isascii() and gid.rpartition("/")[2].isdigit():
             shop.shopify_shop_id = int(gid.rpartition("/")[2])
 
 

@@ -99,7 +99,7 @@ def load_settings(env: Mapping[str, str], instance_path: Path) -> Settings:
     base_url = env.get("SHOPIFY_API_BASE_URL", "").strip() or None
     in_process = env.get("KANTA_JOBS", "").strip().lower() != "celery"
     hops_text = env.get("KANTA_PROXY_HOPS", "").strip() or "0"
-    if not hops_text.isdigit():
+    if not (hops_text.isascii() and hops_text.isdigit()):
         raise ConfigError("KANTA_PROXY_HOPS must be a whole number (proxies in front of the app)")
     proxy_hops = int(hops_text)
     db_timeout = _db_timeout(env.get("KANTA_DB_TIMEOUT", "").strip() or "2")

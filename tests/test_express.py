@@ -263,3 +263,45 @@ def test_a_new_paid_order_takes_the_express_lane_and_a_late_one_does_not(
     _assert_same(rows, _rows(app, slow))
     kinds = sorted(dict(r)["kind"] for r in rows["ledger_entries"])
     assert kinds == ["order_award", "order_award", "order_award", "welcome_bonus"]
+
+
+def test_a_paid_event_already_kept_sends_the_delivery_down_the_general_path(
+    app: Flask, client: FlaskClient, clock: Clock, lanes: Lanes
+) -> None:
+    """The express lane asserts, inside its writing statement, that the order's paid event is
+    new: a kept one (an order row lost, say) makes the whole attempt roll back."""
+    shop_id = install_shop(app, "express-b.myshopify.com", program={"welcome_bonus": 50})
+    customer = build_customer(
+        ID_BASE + 9_999_000, email="k@example.com", first_name="K", last_name="L"
+    )
+    order = build_order(
+        order_id=ID_BASE + 9_999_001,
+        shop_domain="express-b.myshopify.com",
+        customer=customer,
+        lines=[LineSpec("Tea", Decimal("40.00"))],
+        created_at=START,
+    )
+    with app.extensions["kanta"].db.transaction() as session:
+        session.add(
+            OrderEvent(
+                shop_id=shop_id,
+                shopify_order_id=order["id"],
+                kind="paid",
+                source_id=order["id"],
+                facts={"customer": None},
+                received_at=clock(),
+            )
+        )
+
+    response = post_webhook(client, "orders/paid", order, shop="express-b.myshopify.com")
+
+    assert response.get_json() == {"status": "ok"}
+    with app.extensions["kanta"].db.read() as session:
+        events = session.scalars(select(OrderEvent).where(OrderEvent.shop_id == shop_id)).all()
+        assert len(events) == 1
+        assert events[0].facts == {"customer": None}  # the kept one, settled by the general path
+        order_row = session.scalars(select(Order).where(Order.shop_id == shop_id)).one()
+        assert (order_row.award_status, order_row.award_note) == (
+            "none",
+            "no customer on the order",
+        )

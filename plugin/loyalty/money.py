@@ -62,7 +62,7 @@ def to_decimal(value: Any, field: str) -> Decimal:
 def shopify_id(value: Any, field: str) -> int:
     if isinstance(value, bool):
         raise PayloadError(f"{field} must be a Shopify id")
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and value.isascii() and value.isdigit():
         value = int(value)
     if not isinstance(value, int) or not 0 < value < 2**63:
         raise PayloadError(f"{field} must be a Shopify id (a positive 64-bit integer)")

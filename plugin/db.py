@@ -224,21 +224,22 @@ class Database:
         is not retried. No SQLAlchemy events fire for what ``read`` executes."""
         dialect = self.read_engine.dialect
         for attempt in (1, 2):
-            with self.read_engine.connect() as connection:
-                pooled = connection.connection
+            pooled = self.read_engine.raw_connection()  # the pool's connection, no Connection
+            try:
+                cursor = pooled.cursor()
                 try:
-                    cursor = pooled.cursor()
-                    try:
-                        return read(cursor)
-                    finally:
-                        cursor.close()
-                except dialect.loaded_dbapi.Error as error:
-                    stalled = isinstance(error, DatabaseStalled)
-                    dead = stalled or dialect.is_disconnect(error, pooled.dbapi_connection, None)
-                    if dead:
-                        connection.invalidate()
-                    if attempt == 2 or stalled or not dead:
-                        raise
+                    return read(cursor)
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as error:
+                stalled = isinstance(error, DatabaseStalled)
+                dead = stalled or dialect.is_disconnect(error, pooled.dbapi_connection, None)
+                if dead:
+                    pooled.invalidate(error)
+                if attempt == 2 or stalled or not dead:
+                    raise
+            finally:
+                pooled.close()  # back to the pool (an invalidated one is discarded)
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:

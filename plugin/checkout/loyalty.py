@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -51,20 +52,19 @@ RECENT_SQL = text(
     "WHERE shop_id = :shop_id AND customer_id = :customer_pk ORDER BY id DESC LIMIT :n"
 )
 
-# PostgreSQL: the same three reads as one statement (each subquery on its index); the
-# preference rows and the latest entries come back as JSON arrays. Run on the driver's own
-# cursor (``Database.run_cursor_read``), hence psycopg's placeholders; psycopg prepares it
-# on each connection after a few runs.
+# PostgreSQL: the same three reads as one statement (each subquery on its index), answered as
+# one JSON text that orjson parses: the customer's columns, then their preference rows and
+# their latest entries as arrays. Run on the driver's own cursor (``Database.run_cursor_read``),
+# hence psycopg's placeholders; psycopg prepares it on each connection after a few runs.
 CUSTOMER_IN_ONE_SQL = (
-    "SELECT c.id, c.is_member, c.points_balance, c.pending_points, c.tier_points, c.tier_key, "
-    "c.marketing_consent, c.redacted_at, "
+    "SELECT json_build_array(c.id, c.is_member, c.points_balance, c.pending_points, "
+    "c.tier_points, c.tier_key, c.marketing_consent, c.redacted_at, "
     "(SELECT COALESCE(json_agg(json_build_array(p.kind, p.source, p.value)), '[]') "
-    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id) "
-    "AS preferences, "
+    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id), "
     "(SELECT COALESCE(json_agg(json_build_array(e.kind, e.points, e.pending_points, "
     " e.created_at) ORDER BY e.id DESC), '[]') FROM (SELECT id, kind, points, pending_points, "
     " created_at FROM ledger_entries WHERE shop_id = c.shop_id AND customer_id = c.id "
-    " ORDER BY id DESC LIMIT %(n)s) e) AS recent "
+    " ORDER BY id DESC LIMIT %(n)s) e))::text "
     "FROM customers c WHERE c.shop_id = %(shop_id)s AND c.shopify_customer_id = %(customer_id)s"
 )
 
@@ -77,7 +77,7 @@ class _Customer(NamedTuple):
     tier_points: int
     tier_key: str | None
     marketing_consent: bool | None
-    redacted_at: Any
+    redacted_at: str | None
 
 
 class _Preference(NamedTuple):
@@ -195,7 +195,7 @@ class LoyaltyReader:
         row = cursor.fetchone()
         if row is None:
             return UNKNOWN_CUSTOMER
-        *customer, prefs, recent = row
+        *customer, prefs, recent = orjson.loads(row[0])
         return _customer_view(
             _Customer(*customer), [_Preference(*p) for p in prefs], [_Entry(*e) for e in recent]
         )

@@ -75,9 +75,10 @@ class StrictTokenCheck:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.api_key, self._clock = api_key, clock
-        # shopifyapp tries the previous secret first, then the current one.
+        # The current secret first (shopifyapp tries the previous one first: for a signature
+        # that matches, the order changes nothing but the time).
         self._keys: list[bytes] = []
-        for candidate in (old_secret, secret) if old_secret else (secret,):
+        for candidate in (secret, old_secret) if old_secret else (secret,):
             try:
                 self._keys.append(HMACAlgorithm(HMACAlgorithm.SHA256).prepare_key(candidate))
             except InvalidKeyError:

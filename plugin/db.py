@@ -271,6 +271,32 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
+    def run_cursor_read(self, read: Callable[[Any], T]) -> T:
+        """``run_read`` with the driver's own cursor instead of SQLAlchemy's statement and
+        result layers, which cost about a tenth of a millisecond of CPU a statement (the
+        checkout widget's one statement on PostgreSQL). Same contract and the same retry: a
+        connection found dead is invalidated and ``read`` runs once more on a new one; a stall
+        is not retried. No SQLAlchemy events fire for what ``read`` executes."""
+        dialect = self.read_engine.dialect
+        for attempt in (1, 2):
+            pooled = self.read_engine.raw_connection()  # the pool's connection, no Connection
+            try:
+                cursor = pooled.cursor()
+                try:
+                    return read(cursor)
+                finally:
+                    cursor.close()
+            except dialect.loaded_dbapi.Error as error:
+                stalled = isinstance(error, DatabaseStalled)
+                dead = stalled or dialect.is_disconnect(error, pooled.dbapi_connection, None)
+                if dead:
+                    pooled.invalidate(error)
+                if attempt == 2 or stalled or not dead:
+                    raise
+            finally:
+                pooled.close()  # back to the pool (an invalidated one is discarded)
+        raise AssertionError("unreachable")
+
     def dispose(self) -> None:
         self.engine.dispose()
         if self.read_engine is not self.engine:

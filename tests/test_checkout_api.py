@@ -45,6 +45,16 @@ def test_guest_sees_the_join_offer_and_what_the_cart_would_earn(stack: CheckoutS
     assert not any(r["redeemable"] for r in body["rewards"])
 
 
+def test_answers_are_per_token_and_never_stored_by_a_cache(stack: CheckoutStack) -> None:
+    for response in (
+        stack.call("GET", "loyalty", stack.shopper_id()),
+        stack.call("GET", "loyalty", None, token="not-a-jwt"),
+    ):
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers.getlist("Vary") == ["Authorization"]
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
 def test_preflight_allows_the_widget_headers_from_any_origin(stack: CheckoutStack) -> None:
     response = stack.client.options(
         "/api/checkout/redeem",

@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -497,3 +498,56 @@ def test_orders_processed_at_the_same_moment_count_in_arrival_order(shopper: Sho
     shopper.pays(coat)
     assert shopper.points == 600
     assert "tier_correction" not in [kind for kind, _, _ in shopper.ledger()]
+
+
+def test_a_late_order_lifts_a_refunded_later_order_until_its_refund_and_the_orders_between(
+    shopper: Shopper,
+) -> None:
+    # Found by hypothesis: four orders an hour apart, the first three refunded in full 90
+    # minutes after each; the chairs' orders/paid is the webhook that arrives last.
+    mug = shopper.order(line("Mug", "120.00"), created_at=at(9))
+    chairs = shopper.order(line("Chair", "380.00", 2), created_at=at(10))
+    sofas = shopper.order(line("Sofa", "700.00", 2), created_at=at(11))
+    lamp = shopper.order(line("Lamp", "120.00"), created_at=at(12))
+
+    def refund(order: dict[str, Any], units: int, moment: datetime) -> dict[str, Any]:
+        lines = [(order["line_items"][0]["id"], units)]
+        return build_refund(refund_id=next_id(), order=order, lines=lines, created_at=moment)
+
+    shopper.pays(mug)
+    shopper.send("refunds/create", refund(mug, 1, at(10).replace(minute=30)))
+    shopper.pays(sofas)  # Bronze: only the mug, refunded, came before
+    shopper.send("refunds/create", refund(chairs, 2, at(11).replace(minute=30)))  # waits
+    shopper.pays(lamp)  # Silver: the sofas' 1,400
+    shopper.send("refunds/create", refund(sofas, 2, at(12).replace(minute=30)))
+    assert shopper.points == 150
+
+    shopper.pays(chairs)
+    # As if delivered in order: the chairs' 760 made the sofas Silver (1,750 until their refund
+    # at 12:30), so the lamp, at 12:00, was Gold: 120 × 1.5.
+    assert (shopper.points, shopper.state()["tier_points"]) == (180, 180)
+    corrections = [
+        (e.shopify_order_id, e.points, e.processed_at)
+        for e in shopper.entries()
+        if e.kind == "tier_correction"
+    ]
+    assert corrections == [
+        (sofas["id"], 350, at(11)),  # the award, at the sofas' processed_at
+        (sofas["id"], -350, at(12).replace(minute=30)),  # the refund, at the refund's
+        (lamp["id"], 30, at(12)),
+    ]
+
+
+def test_a_correction_of_an_order_counts_for_an_order_processed_at_the_same_moment_after_it(
+    shopper: Shopper,
+) -> None:
+    coat = shopper.order(line("Coat", "500.00"), created_at=at(9))
+    sofa = shopper.order(line("Sofa", "900.00"), created_at=at(10))
+    boots = shopper.order(line("Boots", "100.00"), created_at=at(10))
+    shopper.pays(sofa)
+    shopper.pays(boots)  # same moment as the sofa, arrived after it: counts it (Silver)
+    assert shopper.points == 1025
+    shopper.pays(coat)
+    # As if delivered in order: the sofa at Silver (1,125), so the boots were Gold.
+    assert shopper.points == 500 + 1125 + 150
+    assert shopper.tier == "gold"

@@ -49,9 +49,13 @@ def reader() -> LoyaltyReader:
 
 @bp.after_request
 def _cors(response: Response) -> Response:
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Cache-Control"] = "no-store"
-    response.vary.add("Authorization")
+    headers = response.headers
+    headers["Access-Control-Allow-Origin"] = "*"
+    headers["Cache-Control"] = "no-store"
+    if "Vary" in headers:
+        response.vary.add("Authorization")
+    else:  # the usual case, without parsing a header set
+        headers["Vary"] = "Authorization"
     return response
 
 

@@ -1,4 +1,5 @@
-"""The loyalty object the widget shows: one indexed read per table, Core statements only.
+"""The loyalty object the widget shows: one indexed read per table, no ORM (Core statements,
+and on PostgreSQL the driver's own cursor for the customer's one statement).
 
 This is checkout's hot path. Per request: the shop (by its unique domain) and its active
 rewards come from a per-process cache of a few seconds; the customer (unique on shop and
@@ -17,6 +18,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+import orjson
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
@@ -50,20 +52,32 @@ RECENT_SQL = text(
     "WHERE shop_id = :shop_id AND customer_id = :customer_pk ORDER BY id DESC LIMIT :n"
 )
 
-# PostgreSQL: the same three reads as one statement (each subquery on its index); the
-# preference rows and the latest entries come back as JSON arrays.
-CUSTOMER_IN_ONE_SQL = text(
-    "SELECT c.id, c.is_member, c.points_balance, c.pending_points, c.tier_points, c.tier_key, "
-    "c.marketing_consent, c.redacted_at, "
+# PostgreSQL: the same three reads as one statement (each subquery on its index), answered as
+# one JSON text that orjson parses: the customer's columns, then their preference rows and
+# their latest entries as arrays. Run on the driver's own cursor (``Database.run_cursor_read``),
+# hence psycopg's placeholders; psycopg prepares it on each connection after a few runs.
+CUSTOMER_IN_ONE_SQL = (
+    "SELECT json_build_array(c.id, c.is_member, c.points_balance, c.pending_points, "
+    "c.tier_points, c.tier_key, c.marketing_consent, c.redacted_at, "
     "(SELECT COALESCE(json_agg(json_build_array(p.kind, p.source, p.value)), '[]') "
-    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id) "
-    "AS preferences, "
+    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id), "
     "(SELECT COALESCE(json_agg(json_build_array(e.kind, e.points, e.pending_points, "
     " e.created_at) ORDER BY e.id DESC), '[]') FROM (SELECT id, kind, points, pending_points, "
     " created_at FROM ledger_entries WHERE shop_id = c.shop_id AND customer_id = c.id "
-    " ORDER BY id DESC LIMIT :n) e) AS recent "
-    "FROM customers c WHERE c.shop_id = :shop_id AND c.shopify_customer_id = :customer_id"
+    " ORDER BY id DESC LIMIT %(n)s) e))::text "
+    "FROM customers c WHERE c.shop_id = %(shop_id)s AND c.shopify_customer_id = %(customer_id)s"
 )
+
+
+class _Customer(NamedTuple):
+    id: int
+    is_member: bool
+    points_balance: int
+    pending_points: int
+    tier_points: int
+    tier_key: str | None
+    marketing_consent: bool | None
+    redacted_at: str | None
 
 
 class _Preference(NamedTuple):
@@ -162,52 +176,60 @@ class LoyaltyReader:
         cached = self.customers.get(key)
         if cached is not None:
             return cached
-        view = self.kanta.db.run_read(
-            lambda conn: self._read_customer(conn, shop, shopify_customer_id)
-        )
+        db = self.kanta.db
+        if db.is_sqlite:
+            view = db.run_read(lambda conn: self._read_customer(conn, shop, shopify_customer_id))
+        else:
+            view = db.run_cursor_read(
+                lambda cursor: self._read_customer_in_one(cursor, shop, shopify_customer_id)
+            )
         self.customers.put(key, view)
         return view
+
+    def _read_customer_in_one(
+        self, cursor: Any, shop: ShopView, shopify_customer_id: int
+    ) -> CustomerView:
+        # One statement, one round trip (and one snapshot) for the three reads.
+        params = {"shop_id": shop.id, "customer_id": shopify_customer_id, "n": RECENT_ENTRIES}
+        cursor.execute(CUSTOMER_IN_ONE_SQL, params)
+        row = cursor.fetchone()
+        if row is None:
+            return UNKNOWN_CUSTOMER
+        *customer, prefs, recent = orjson.loads(row[0])
+        return _customer_view(
+            _Customer(*customer), [_Preference(*p) for p in prefs], [_Entry(*e) for e in recent]
+        )
 
     def _read_customer(
         self, conn: Connection, shop: ShopView, shopify_customer_id: int
     ) -> CustomerView:
         params = {"shop_id": shop.id, "customer_id": shopify_customer_id}
-        prefs: Sequence[Any]
-        recent: Sequence[Any]
-        if conn.dialect.name == "postgresql":
-            # One statement, one round trip (and one snapshot) for the three reads.
-            row = conn.execute(CUSTOMER_IN_ONE_SQL, {**params, "n": RECENT_ENTRIES}).first()
-            if row is not None:
-                prefs = [_Preference(*p) for p in row.preferences]
-                recent = [_Entry(*e) for e in row.recent]
-        else:
-            row = conn.execute(CUSTOMER_SQL, params).first()
-            if row is not None:
-                by_pk = {"shop_id": shop.id, "customer_pk": row.id}
-                prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
-                recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
-        if row is None or row.redacted_at is not None:
-            view = UNKNOWN_CUSTOMER
-        else:
-            view = CustomerView(
-                pk=row.id,
-                member=bool(row.is_member),
-                points=int(row.points_balance),
-                pending=int(row.pending_points),
-                tier_points=int(row.tier_points),
-                tier_key=row.tier_key,
-                marketing_consent=None
-                if row.marketing_consent is None
-                else bool(row.marketing_consent),
-                preferences=PreferredCheckoutChoices.resolve(
-                    [(p.kind, p.source, p.value) for p in prefs]
-                ),
-                recent=tuple(_describe(e) for e in recent),
-            )
-        return view
+        row = conn.execute(CUSTOMER_SQL, params).first()
+        if row is None:
+            return UNKNOWN_CUSTOMER
+        by_pk = {"shop_id": shop.id, "customer_pk": row.id}
+        prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
+        recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
+        return _customer_view(row, prefs, recent)
 
     def forget(self, shop_id: int, shopify_customer_id: int) -> None:
         self.customers.drop((shop_id, shopify_customer_id))
+
+
+def _customer_view(row: Any, prefs: Sequence[Any], recent: Sequence[Any]) -> CustomerView:
+    if row.redacted_at is not None:
+        return UNKNOWN_CUSTOMER
+    return CustomerView(
+        pk=row.id,
+        member=bool(row.is_member),
+        points=int(row.points_balance),
+        pending=int(row.pending_points),
+        tier_points=int(row.tier_points),
+        tier_key=row.tier_key,
+        marketing_consent=None if row.marketing_consent is None else bool(row.marketing_consent),
+        preferences=PreferredCheckoutChoices.resolve([(p.kind, p.source, p.value) for p in prefs]),
+        recent=tuple(_describe(e) for e in recent),
+    )
 
 
 def _json(raw: Any) -> dict[str, Any]:

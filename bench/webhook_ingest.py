@@ -4,11 +4,13 @@
 
 One run measures, with the same client and the same deliveries:
 
-- Flask hello-world under the same gunicorn (2 sync workers): the baseline every ratio uses;
+- Flask hello-world under the same gunicorn (``gunicorn.conf.py``: 2 workers of 4 threads): the
+  baseline every ratio uses;
 - Express hello-world (2 cluster processes);
 - Shopify's Node stack doing a lean loyalty path (``../shared/peers/shopify-node``, installed
   here with npm into a temporary folder, on its own PostgreSQL database);
-- Kanta (gunicorn, 2 sync workers) on PostgreSQL and on SQLite.
+- Kanta (the same gunicorn) on PostgreSQL and on SQLite, its after-commit jobs queued to Redis
+  as in production (no Celery worker runs during the measurement; the queue is emptied after).
 
 The client is wrk (Debian package ``wrk``): 1 thread, 8 connections, a Lua script
 (``bench/deliveries.lua``) feeding deliveries signed beforehand into a file — ``orders/paid``

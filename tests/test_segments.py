@@ -206,6 +206,8 @@ def test_a_large_segment_streams_in_batches(
         "points_min=10&points_max=5",
         "last_order_from=2026-02-30",
         "last_order_from=2026-03-10&last_order_to=2026-03-01",
+        "last_order_to=9999-12-31",  # a day later does not exist: was a 500
+        "last_order_from=0001-01-01",
         "consent=maybe",
         "product_id=-1",
         "collection_id=x",

@@ -37,6 +37,10 @@ class Period:
         return weeks
 
 
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
 def parse_period(raw_from: str | None, raw_to: str | None, today: date) -> Period:
     """``from``/``to`` as ``YYYY-MM-DD``; by default the 12 weeks up to today."""
     errors: dict[str, str] = {}
@@ -50,6 +54,11 @@ def parse_period(raw_from: str | None, raw_to: str | None, today: date) -> Perio
             values[name] = date.fromisoformat(raw)
         except ValueError:
             errors[name] = "must be a date as YYYY-MM-DD"
+            continue
+        if not EARLIEST <= values[name] <= LATEST:
+            # Far enough inside the calendar that the default start (12 weeks earlier) and
+            # the exclusive end (a day later) exist: 0001-01-01 used to overflow into a 500.
+            errors[name] = f"must be a date from {EARLIEST} to {LATEST}"
     if errors:
         raise PeriodError(errors)
     last = values.get("to", today)

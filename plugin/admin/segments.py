@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from ..loyalty.program import ProgramSettings
 from ..models import CollectionProduct, Customer, Order, OrderLine, Shop
+from .period import EARLIEST, LATEST
 
 PAGE = 50
 MAX_PAGE = 200
@@ -115,6 +116,8 @@ def parse_segment(args: Any, program: ProgramSettings) -> Segment:
                 values[name] = None
             if values[name] is None:
                 errors[name] = "must be a date as YYYY-MM-DD"
+            elif not EARLIEST <= values[name] <= LATEST:  # a day later must still exist
+                errors[name] = f"must be a date from {EARLIEST} to {LATEST}"
     if "consent" in raw:
         if raw["consent"] not in CONSENT:
             errors["consent"] = "must be yes, no or unknown"

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import text
 
-from plugin.checkout.loyalty import CUSTOMER_IN_ONE_SQL, RECENT_ENTRIES, RECENT_SQL
+from plugin.checkout.loyalty import CUSTOMER_IN_ONE_SQL, CUSTOMER_IN_ONE_SQLITE, RECENT_ENTRIES
 
 CUSTOMERS = 3000
 ENTRIES_EACH = 8
@@ -66,14 +66,21 @@ def test_the_widgets_read_touches_no_heap_page_of_entries_or_preferences(
     if kanta.db.is_sqlite:
         # SQLite has no INCLUDE: the entries' shown columns are in the key; the preferences'
         # value is not (it cannot join a unique key), so only the entries are covered.
-        by_pk = {"shop_id": shop, "customer_pk": 1, "n": RECENT_ENTRIES}
-        with kanta.db.read() as session:
-            rows = session.execute(text(f"EXPLAIN QUERY PLAN {RECENT_SQL.text}"), by_pk).all()
-        details = [row[-1] for row in rows]
-        assert details == [
+        rows = kanta.db.run_cursor_read(
+            lambda cursor: cursor.execute(
+                f"EXPLAIN QUERY PLAN {CUSTOMER_IN_ONE_SQLITE}", params
+            ).fetchall()
+        )
+        searches = sorted(row[-1] for row in rows if row[-1].startswith(("SEARCH", "SCAN")))
+        assert searches == [
+            "SCAN e",  # the five rows the subquery kept
+            "SEARCH c USING INDEX sqlite_autoindex_customers_1"
+            " (shop_id=? AND shopify_customer_id=?)",
             "SEARCH ledger_entries USING COVERING INDEX ix_ledger_customer"
-            " (shop_id=? AND customer_id=?)"
-        ], details
+            " (shop_id=? AND customer_id=?)",
+            "SEARCH p USING INDEX sqlite_autoindex_customer_preferences_1"
+            " (shop_id=? AND customer_id=?)",
+        ], searches
         return
 
     def explain(cursor: Any) -> Any:

@@ -267,7 +267,12 @@ class LedgerEntry(Base):
     __tablename__ = "ledger_entries"
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key"),
-        Index("ix_ledger_customer", "shop_id", "customer_id", "id"),
+        # The widget's latest entries come from this index alone (migration 0021).
+        Index(
+            "ix_ledger_customer",
+            *("shop_id", "customer_id", "id"),
+            *("kind", "points", "pending_points", "created_at"),
+        ),
         Index("ix_ledger_shop_created", "shop_id", "created_at"),
         Index("ix_ledger_shop_tier_counted", "shop_id", "tier_counted_at"),
     )
@@ -337,7 +342,10 @@ class CustomerPreference(Base):
     """
 
     __tablename__ = "customer_preferences"
-    __table_args__ = (UniqueConstraint("shop_id", "customer_id", "kind", "source"),)
+    # PostgreSQL: the widget reads a customer's rows from this index alone (migration 0021).
+    __table_args__ = (
+        UniqueConstraint("shop_id", "customer_id", "kind", "source", postgresql_include=["value"]),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))

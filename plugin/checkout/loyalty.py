@@ -1,10 +1,11 @@
-"""The loyalty object the widget shows: one indexed read per table, no ORM (Core statements,
-and on PostgreSQL the driver's own cursor for the customer's one statement).
+"""The loyalty object the widget shows: one indexed read per table, no ORM (Core statements for
+the shop, the driver's own cursor for the customer's one statement).
 
 This is checkout's hot path. Per request: the shop (by its unique domain) and its active
 rewards come from a per-process cache of a few seconds; the customer (unique on shop and
 Shopify id), their preference rows (unique prefix shop, customer) and their last ledger entries
-(``ix_ledger_customer``) are one indexed read each, cached per customer for a few seconds.
+(``ix_ledger_customer``) are one statement, each part answered from its index alone (migration
+0021; on SQLite the preferences' rows are still read), cached per customer for a few seconds.
 ``points_for_cart`` depends on the subtotal, so it is computed on every request from the cached
 rates.
 """
@@ -38,21 +39,7 @@ REWARDS_SQL = text(
     "SELECT id, title, reward_type, points_cost FROM rewards "
     "WHERE shop_id = :shop_id AND active ORDER BY points_cost, id"
 )
-CUSTOMER_SQL = text(
-    "SELECT id, is_member, points_balance, pending_points, tier_points, tier_key, "
-    "marketing_consent, redacted_at FROM customers "
-    "WHERE shop_id = :shop_id AND shopify_customer_id = :customer_id"
-)
-PREFERENCES_SQL = text(
-    "SELECT kind, source, value FROM customer_preferences "
-    "WHERE shop_id = :shop_id AND customer_id = :customer_pk"
-)
-RECENT_SQL = text(
-    "SELECT kind, points, pending_points, created_at FROM ledger_entries "
-    "WHERE shop_id = :shop_id AND customer_id = :customer_pk ORDER BY id DESC LIMIT :n"
-)
-
-# PostgreSQL: the same three reads as one statement (each subquery on its index), answered as
+# PostgreSQL: the customer's three reads as one statement (each subquery on its index), answered as
 # one JSON text that orjson parses: the customer's columns, then their preference rows and
 # their latest entries as arrays. Run on the driver's own cursor (``Database.run_cursor_read``),
 # hence psycopg's placeholders; psycopg prepares it on each connection after a few runs.
@@ -66,6 +53,20 @@ CUSTOMER_IN_ONE_SQL = (
     " created_at FROM ledger_entries WHERE shop_id = c.shop_id AND customer_id = c.id "
     " ORDER BY id DESC LIMIT %(n)s) e))::text "
     "FROM customers c WHERE c.shop_id = %(shop_id)s AND c.shopify_customer_id = %(customer_id)s"
+)
+# SQLite: the same statement (sqlite3's named placeholders). Its json_group_array has no ORDER
+# BY (before 3.44) and keeps no promised order, so each entry carries its id to sort on; json()
+# keeps the subqueries' arrays JSON inside the outer array (a subquery drops their JSON type).
+CUSTOMER_IN_ONE_SQLITE = (
+    "SELECT json_array(c.id, c.is_member, c.points_balance, c.pending_points, "
+    "c.tier_points, c.tier_key, c.marketing_consent, c.redacted_at, "
+    "json((SELECT json_group_array(json_array(p.kind, p.source, p.value)) "
+    " FROM customer_preferences p WHERE p.shop_id = c.shop_id AND p.customer_id = c.id)), "
+    "json((SELECT json_group_array(json_array(e.id, e.kind, e.points, e.pending_points, "
+    " e.created_at)) FROM (SELECT id, kind, points, pending_points, created_at "
+    " FROM ledger_entries WHERE shop_id = c.shop_id AND customer_id = c.id "
+    " ORDER BY id DESC LIMIT :n) e))) "
+    "FROM customers c WHERE c.shop_id = :shop_id AND c.shopify_customer_id = :customer_id"
 )
 
 
@@ -176,13 +177,9 @@ class LoyaltyReader:
         cached = self.customers.get(key)
         if cached is not None:
             return cached
-        db = self.kanta.db
-        if db.is_sqlite:
-            view = db.run_read(lambda conn: self._read_customer(conn, shop, shopify_customer_id))
-        else:
-            view = db.run_cursor_read(
-                lambda cursor: self._read_customer_in_one(cursor, shop, shopify_customer_id)
-            )
+        view = self.kanta.db.run_cursor_read(
+            lambda cursor: self._read_customer_in_one(cursor, shop, shopify_customer_id)
+        )
         self.customers.put(key, view)
         return view
 
@@ -190,27 +187,18 @@ class LoyaltyReader:
         self, cursor: Any, shop: ShopView, shopify_customer_id: int
     ) -> CustomerView:
         # One statement, one round trip (and one snapshot) for the three reads.
+        sqlite = self.kanta.db.is_sqlite
         params = {"shop_id": shop.id, "customer_id": shopify_customer_id, "n": RECENT_ENTRIES}
-        cursor.execute(CUSTOMER_IN_ONE_SQL, params)
+        cursor.execute(CUSTOMER_IN_ONE_SQLITE if sqlite else CUSTOMER_IN_ONE_SQL, params)
         row = cursor.fetchone()
         if row is None:
             return UNKNOWN_CUSTOMER
         *customer, prefs, recent = orjson.loads(row[0])
+        if sqlite:  # newest first, then without the id
+            recent = [e[1:] for e in sorted(recent, key=lambda e: e[0], reverse=True)]
         return _customer_view(
             _Customer(*customer), [_Preference(*p) for p in prefs], [_Entry(*e) for e in recent]
         )
-
-    def _read_customer(
-        self, conn: Connection, shop: ShopView, shopify_customer_id: int
-    ) -> CustomerView:
-        params = {"shop_id": shop.id, "customer_id": shopify_customer_id}
-        row = conn.execute(CUSTOMER_SQL, params).first()
-        if row is None:
-            return UNKNOWN_CUSTOMER
-        by_pk = {"shop_id": shop.id, "customer_pk": row.id}
-        prefs = conn.execute(PREFERENCES_SQL, by_pk).all()
-        recent = conn.execute(RECENT_SQL, {**by_pk, "n": RECENT_ENTRIES}).all()
-        return _customer_view(row, prefs, recent)
 
     def forget(self, shop_id: int, shopify_customer_id: int) -> None:
         self.customers.drop((shop_id, shopify_customer_id))

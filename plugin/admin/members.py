@@ -40,7 +40,7 @@ import base64
 import binascii
 import functools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, make_response, request
@@ -76,11 +76,25 @@ bp = Blueprint("admin_members", __name__)
 
 PAGE_SIZE = 25
 MAX_QUERY = 100
-# Index entries the walk reads before the arms take over. A first name is shared by ~1 member
-# in 70 (bench/seed.py's names): 2,000 entries find 26 of them only 7 times in 10, and the arms
-# then read all ~14,000 (60 ms); 5,000 find ~70. Below 26 in 5,000 the arms read ~5,000 rows
-# or fewer at a million members, about what the walk itself costs (bench/README.md).
-WALK_BUDGET = 5_000
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How far the walk reads before the arms take over (module docstring).
+
+    ``first`` index entries; then, if that found at least ``walk_on_at`` hits (the search is
+    not rare: the arms would read more rows than walking on), ``further`` entries more. A first
+    name is shared by ~1 member in 70 (bench/seed.py's names): 1,000 entries find ~14 of them,
+    5,000 ~70, and the arms for a page of them would read all ~14,000 (30–60 ms at a million
+    members). A "first last" or a full email (1 in 4,000) finds none: the arms follow at once,
+    after a walk of about a millisecond."""
+
+    first: int = 2_000
+    further: int = 3_000
+    walk_on_at: int = 4
+
+
+BUDGET = Budget()
 
 CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
 MEMBER_INDEX = "ix_customers_shop_member_id"
@@ -209,9 +223,10 @@ def _search_arms(first_last: bool, dialect: str) -> list[tuple[str, Condition]]:
 
 @dataclass(frozen=True)
 class MemberSearch:
-    """The statements behind one page (module docstring) and their parameters: ``walk``, then
-    ``arms`` (when there are) if the walk did not fill the page. The arms answer only when the
-    walk spent its budget; otherwise they return nothing at once, and the walk's page stands."""
+    """The statements behind one page (module docstring) and their parameters. ``walk`` alone
+    answers when ``arms`` is None; otherwise its rows are its hits (with a null ``id`` when
+    there is none) and its ``floor``, the id of the entry it stopped at (null: it saw every
+    candidate within its budget)."""
 
     walk: Select[Any]
     arms: Select[Any] | None
@@ -223,7 +238,7 @@ def member_search(
     program: ProgramSettings,
     q: MembersQuery,
     dialect: str,
-    budget: int = WALK_BUDGET,
+    budget: int = BUDGET.first,
 ) -> MemberSearch:
     first_tier = q.tier is not None and q.tier == program.tiers[0].key
     tier = None if q.tier is None else "first" if first_tier else "other"
@@ -312,22 +327,18 @@ def _statements(
         .correlate(None)
         .scalar_subquery()
     )
-    walk: Select[Any]
+    hits: Any
     if dialect == "sqlite":
         # INDEXED BY holds SQLite to the walk, so the filter sits beside it: the walk reads
         # the index in id order down to the floor, and stops at its 26th hit.
-        walk = (
-            select(*columns(t))
-            .where(*narrowed(t), t.c.id >= func.coalesce(floor, 0), *in_first_tier(t), *search(t))
-            .order_by(*walk_order(t))
-            .limit(PAGE_SIZE + 1)
-        )
+        where = [*narrowed(t), t.c.id >= func.coalesce(floor, 0), *in_first_tier(t), *search(t)]
+        hits = select(*columns(t)).where(*where).order_by(*walk_order(t))
     else:
-        # PostgreSQL: the budget is a subquery of its own (its LIMIT keeps the planner from
-        # pushing the filter into it and reading the prefix indexes instead), and the hits are
-        # ordered as the planner knows the subquery is, so the walk stops at its 26th hit: by
-        # id, once the constants are left out (the shop and a tier's key; "is_member = true"
-        # is not one to the planner: it becomes "is_member").
+        # PostgreSQL: the entries down to the floor are a subquery of their own (its LIMIT
+        # keeps the planner from pushing the filter into it and reading the prefix indexes
+        # instead), and the hits are ordered as the planner knows the subquery is, so the
+        # walk stops at its 26th hit: by id, once the constants are left out (the shop and a
+        # tier's key; "is_member = true" is not one to the planner: it becomes "is_member").
         budgeted = (
             select(*columns(t), t.c.is_member)
             .where(*narrowed(t))
@@ -338,29 +349,32 @@ def _statements(
         ordered = [budgeted.c.id.desc()]
         if walk_index == MEMBER_INDEX:
             ordered.insert(0, budgeted.c.is_member.desc())
-        walk = (
-            select(*columns(budgeted))
-            .where(*in_first_tier(budgeted), *search(budgeted))
-            .order_by(*ordered)
-            .limit(PAGE_SIZE + 1)
-        )
-
-    # Only after a spent budget: a walk that saw every candidate answered, and the arms (which
-    # read every match) stop before they start.
-    spent = floor.is_not(None)
+        # Down to the floor: its index entries, less the rows they do not list. Outside the
+        # subquery: as its condition (a parameter, to the planner a third of the table), the
+        # floor made the primary key look cheaper than a tier's index.
+        floored = budgeted.c.id >= func.coalesce(floor, 0)
+        where = [floored, *in_first_tier(budgeted), *search(budgeted)]
+        hits = select(*columns(budgeted)).where(*where).order_by(*ordered)
+    hits = hits.limit(PAGE_SIZE + 1).subquery("hits")
+    # One row even without a hit, so that the floor always comes back (a hit's columns null).
+    bound = select(floor.label("floor")).subquery("bound")
+    walk = (
+        select(bound.c.floor, *hits.c)
+        .select_from(bound.outerjoin(hits, true()))
+        .order_by(hits.c.id.desc())
+    )
 
     def arm(index: str, match: Condition) -> Select[Any]:
         a = _on(index, dialect)
         if index == TIER_INDEX:  # a first tier's key: its index gives id order
-            where = [spent, *base(a), match(a)]
-            newest = select(*columns(a)).where(*where).order_by(*tier_order(a))
+            newest = select(*columns(a)).where(*base(a), match(a)).order_by(*tier_order(a))
         else:
             # Its matches, planned for all of them (OFFSET 0: a subquery the planner keeps
             # whole), then the newest: with the ORDER BY and LIMIT beside the range, PostgreSQL
             # may walk the primary key in id order instead, as it did for a whole list.
             # The match first: SQLite checks it in the index entry, and reads the row only
             # for a match (a condition on the row's columns first would read every entry's).
-            where = [spent, match(a), *narrowed(a), *in_first_tier(a)]
+            where = [match(a), *narrowed(a), *in_first_tier(a)]
             matches = select(*columns(a)).where(*where).offset(0).subquery()
             newest = select(matches).order_by(matches.c.id.desc())
         return select(newest.limit(PAGE_SIZE + 1).subquery())
@@ -370,21 +384,33 @@ def _statements(
     else:
         arms = [arm(TIER_INDEX, key) for key in tier_arms]
     found = union(*arms).subquery("found")
-    # Only after a spent budget: a walk that saw every candidate answered, and the arms (which
-    # read every match) are skipped before they start.
-    best = select(found).where(floor.is_not(None)).order_by(found.c.id.desc()).limit(PAGE_SIZE + 1)
-    return walk, best
+    return walk, select(found).order_by(found.c.id.desc()).limit(PAGE_SIZE + 1)
+
+
+def _hits(walked: Sequence[Row[Any]]) -> tuple[list[Row[Any]], int | None]:
+    """A budgeted walk's hits, and its floor."""
+    return [row for row in walked if row.id is not None], walked[0].floor
 
 
 def find_members(
-    connection: Connection, shop: AdminShop, q: MembersQuery, budget: int = WALK_BUDGET
+    connection: Connection, shop: AdminShop, q: MembersQuery, budget: Budget = BUDGET
 ) -> dict[str, Any]:
+    """One page (module docstring): the walk; when it spent its budget short of a page and
+    its hits say the search is not rare, the walk on from where it stopped; then the arms."""
     program = shop.program
-    search = member_search(shop.id, program, q, connection.dialect.name, budget)
+    dialect = connection.dialect.name
+    search = member_search(shop.id, program, q, dialect, budget.first)
     rows: Sequence[Row[Any]] = connection.execute(search.walk, search.params).all()
-    if search.arms is not None and len(rows) <= PAGE_SIZE:
-        # None from the arms: the walk saw every candidate (or nothing matches at all).
-        rows = connection.execute(search.arms, search.params).all() or rows
+    if search.arms is not None:
+        hits, floor = _hits(rows)
+        if PAGE_SIZE >= len(hits) >= budget.walk_on_at and floor is not None:
+            # Not rare: the arms would read many matches; the walk finds the rest sooner.
+            on = member_search(shop.id, program, replace(q, after=floor), dialect, budget.further)
+            further, floor = _hits(connection.execute(on.walk, on.params).all())
+            hits = [*hits, *further]
+        if len(hits) <= PAGE_SIZE and floor is not None:
+            hits = list(connection.execute(search.arms, search.params).all())
+        rows = hits
     page, more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     return {
         "members": [

@@ -125,5 +125,9 @@ def admin_caller() -> AdminCaller:
 def installed_shop(session: Session, domain: str) -> Shop:
     shop = session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
     if shop is None or not shop.is_installed:
-        abort(make_response({"error": "Kanta is not installed on this shop"}, 403))
+        abort(refuse_uninstalled())
     return shop
+
+
+def refuse_uninstalled() -> Response:
+    return make_response({"error": "Kanta is not installed on this shop"}, 403)

@@ -178,7 +178,6 @@ class Customer(Base):
 # text_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' whatever its collation.
 for _name, _column in (
     ("email", Customer.email),
-    ("first_name", Customer.first_name),
     ("last_name", Customer.last_name),
 ):
     Index(
@@ -187,6 +186,14 @@ for _name, _column in (
         func.lower(_column).label(f"{_name}_lower"),
         postgresql_ops={f"{_name}_lower": "text_pattern_ops"},
     )
+# A first name, and "first last": the last name is checked in the index entry (migration 0021).
+Index(
+    "ix_customers_shop_first_last_prefix",
+    Customer.shop_id,
+    func.lower(Customer.first_name).label("first_name_lower"),
+    func.lower(Customer.last_name).label("last_name_lower"),
+    postgresql_ops={"first_name_lower": "text_pattern_ops", "last_name_lower": "text_pattern_ops"},
+)
 
 
 class Order(Base):

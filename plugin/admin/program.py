@@ -33,6 +33,7 @@ from .rewards import (
     parse_rewards,
     reward_json,
 )
+from .shops import forget_shop
 
 bp = Blueprint("admin_program", __name__)
 
@@ -111,7 +112,10 @@ def put_program() -> Any:
     k = kanta()
     try:
         with k.db.transaction() as session:
-            return _save(session, caller.shop_domain, caller.user_id, body)
+            saved = _save(session, caller.shop_domain, caller.user_id, body)
+        # This process's next list already filters and names tiers by the saved program.
+        forget_shop(k, caller.shop_domain)
+        return saved
     except (Refused, RewardError) as error:
         # Raised inside the unit of work, so it rolled back: nothing was written.
         return jsonify({"error": "invalid program", "errors": error.errors}), 422

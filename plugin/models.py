@@ -186,7 +186,7 @@ for _name, _column in (
         func.lower(_column).label(f"{_name}_lower"),
         postgresql_ops={f"{_name}_lower": "text_pattern_ops"},
     )
-# A first name, and "first last": the last name is checked in the index entry (migration 0021).
+# A first name, and "first last": the last name is checked in the index entry (migration 0022).
 Index(
     "ix_customers_shop_first_last_prefix",
     Customer.shop_id,

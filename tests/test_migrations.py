@@ -59,7 +59,7 @@ def test_member_search_indexes_exist(database_url: str) -> None:
             assert f"lower({column})" in definition or f"lower(({column})::text)" in definition
             if database_url.startswith("postgresql"):
                 assert f"lower(({column})::text) text_pattern_ops" in definition
-    # The first-and-last index serves a first name alone: the old one went (migration 0021).
+    # The first-and-last index serves a first name alone: the old one went (migration 0022).
     assert "ix_customers_shop_first_name_prefix" not in definitions
 
 

@@ -4,7 +4,7 @@ Built to stay fast at a million members on every access path (bench/README.md). 
 keyset-paginated on the customer's id (newest first; ``after`` is an opaque cursor, never an
 ``OFFSET``), and no page counts rows. A search is a prefix match, case-insensitive, on the
 email, first name or last name, or "first last" (first name and last name prefixes), each
-through its ``lower(…)`` expression index (migrations 0016 and 0021):
+through its ``lower(…)`` expression index (migrations 0016 and 0022):
 
 - PostgreSQL: ``lower(email) LIKE 'ada%'`` on a ``text_pattern_ops`` index (any collation);
 - SQLite: ``lower(email) >= 'ada' AND lower(email) < 'ada' || U+10FFFF`` (its LIKE cannot use

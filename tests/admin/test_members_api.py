@@ -1,6 +1,6 @@
 """Finding members: prefix search on email and names, tier filter, keyset pages, isolation; the
 two plans (the budgeted walk and the arms) answer every query alike, over generated members, on
-both databases; and the query plans use the indexes of migrations 0016 and 0021."""
+both databases; and the query plans use the indexes of migrations 0016 and 0022."""
 
 from __future__ import annotations
 

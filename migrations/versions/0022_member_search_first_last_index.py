@@ -1,8 +1,8 @@
 """The member search's "first last" arm on one index: (shop_id, lower(first_name),
 lower(last_name)) replaces (shop_id, lower(first_name)), whose searches it serves as well
 
-Revision ID: 0021
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 Create Date: 2026-12-02 01:10:00
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0021"
-down_revision = "0020"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 

@@ -15,17 +15,16 @@ rare prefix: an ``OR`` of prefix ranges cannot be read in id order):
 
 1. **The walk**: the index that serves the unfiltered list (``shop_id, is_member, id``, or
    ``shop_id, tier_key, id`` for a tier) read newest first from ``after``, each row checked
-   against the search, stopping at the 26th hit or after ``WALK_BUDGET`` entries. A common
-   prefix fills its page early; a page that needs no check beyond the index's is this walk
-   without a budget.
+   against the search, stopping at the 26th hit or at its budget (``Budget``: 2,000 entries,
+   and 3,000 more when those held a few hits). A common prefix fills its page early; a page
+   that needs no check beyond the index's is this walk without a budget. The walk returns its
+   floor (the entry it stopped at) with its hits, in the same statement.
 2. **The arms**, when the walk spent its budget without filling the page: each condition of the
    search on its own index (the email, first-name and last-name prefix ranges, and the
    first-and-last-name range of the "first last" arm), each ``id < after``, its newest 26, then
    the newest 26 of their ``UNION``. Its cost is the number of matches, small exactly when the
    walk was long. Without a search the arms are the first tier's two index walks (its key, and
-   members the ledger has not placed yet). The arms statement itself checks that the budget
-   was spent (the walked index's ``WALK_BUDGET``-th entry exists), so a short walk that saw
-   every candidate costs no second read: a page is one statement, two for a rare search.
+   members the ledger has not placed yet). A page is one statement, two for a rare search.
 
 Both plans answer the same page (``tests/admin/test_members_api.py`` checks it over generated
 members, on both databases). The statements are built once per shape of query, their values

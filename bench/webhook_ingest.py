@@ -4,8 +4,8 @@
 
 One run measures, with the same client and the same deliveries:
 
-- Flask hello-world under the same gunicorn (``gunicorn.conf.py``: 2 workers of 4 threads): the
-  baseline every ratio uses;
+- Flask hello-world under the same gunicorn (2 workers of 4 threads, ``KANTA_GUNICORN_THREADS=4``
+  in ``gunicorn.conf.py``'s terms): the baseline every ratio uses;
 - Express hello-world (2 cluster processes);
 - Shopify's Node stack doing a lean loyalty path (``../shared/peers/shopify-node``, installed
   here with npm into a temporary folder, on its own PostgreSQL database);
@@ -62,6 +62,7 @@ PEER = ROOT.parent / "shared" / "peers" / "shopify-node"
 LUA = ROOT / "bench" / "deliveries.lua"
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 CONNECTIONS = 8
+THREADS = 4
 WORKERS = 2
 
 
@@ -256,6 +257,9 @@ def gunicorn(target: str) -> list[str]:
     return [
         str(Path(sys.executable).parent / "gunicorn"),
         f"--workers={WORKERS}",
+        # As a server that takes the webhooks is deployed (gunicorn.conf.py): threaded workers.
+        "--worker-class=gthread",
+        f"--threads={THREADS}",
         "--bind=127.0.0.1:{port}",
         "--log-level=warning",
         target,

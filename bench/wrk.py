@@ -73,8 +73,8 @@ def free_port() -> int:
 
 
 class GunicornServer:
-    """``gunicorn <target>`` on a free port with the repository's ``gunicorn.conf.py`` (as
-    production: worker threads), stopped on exit."""
+    """``gunicorn <target>`` on a free port with the repository's ``gunicorn.conf.py`` (sync
+    workers unless ``KANTA_GUNICORN_THREADS`` says otherwise), stopped on exit."""
 
     def __init__(
         self, target: str, env: dict[str, str], workers: int = 2, ready_path: str = "/"

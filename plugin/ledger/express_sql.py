@@ -15,7 +15,6 @@ from functools import cache
 from typing import Any
 
 import orjson
-import psycopg
 from sqlalchemy import JSON, Table
 from sqlalchemy.engine import Dialect
 
@@ -121,11 +120,6 @@ ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, a
   reversed_points, refunded_eligible, pending_remaining, is_test, created_at, updated_at)"""
 CUSTOMER_INSERT = """INSERT INTO customers (shop_id, shopify_customer_id, is_member,
   points_balance, pending_points, tier_points, created_at, updated_at)"""
-
-
-def event_was_known(error: BaseException) -> bool:
-    """The write's assertion failed (PostgreSQL): the paid event was already kept."""
-    return isinstance(error, psycopg.errors.DivisionByZero)
 
 
 @dataclass

@@ -1,3 +1,4 @@
+import gc
 import os
 
 # gunicorn reads this file from the working directory (the repository root): Kanta's access log
@@ -11,3 +12,11 @@ logger_class = "plugin.log_redaction.RedactingLogger"
 # faster on sync workers (bench/README.md), hence the default.
 threads = int(os.environ.get("KANTA_GUNICORN_THREADS", "1") or "1")
 worker_class = "gthread" if threads > 1 else "sync"
+
+
+def post_worker_init(worker: object) -> None:
+    """What the worker loaded at start-up (modules, the app, compiled statements) lives as long
+    as the worker: freeze it out of the garbage collector's full collections, each of which
+    walked those ~120,000 objects and held a request for 30–70 ms."""
+    gc.collect()
+    gc.freeze()

@@ -943,7 +943,7 @@ def _finish(engine: Engine, indexes: Iterable[tuple[str, ...]], progress: bool) 
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text(f"VACUUM ANALYZE {', '.join(LOADED_TABLES)}"))
     else:
-        with engine.connect() as connection:
+        with engine.begin() as connection:  # committed: a plain connect() rolled it back
             connection.exec_driver_sql("ANALYZE")
 
 

@@ -4,6 +4,7 @@ Shopify refusing, failing and losing the answer), and the shopper's own choices.
 
 from __future__ import annotations
 
+import gc
 import time
 import uuid
 from collections.abc import Callable
@@ -589,3 +590,30 @@ def test_a_dead_pooled_read_connection_is_retried_not_a_5xx(stack: CheckoutStack
     reader["checkout_reader"].shops.clear()
     response = stack.call("GET", "loyalty", customer)
     assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def test_cached_reads_are_not_tracked_by_the_garbage_collector(stack: CheckoutStack) -> None:
+    """Every cached shopper (view and verified token) must be exact tuples of atoms: a cached
+    object graph per shopper made each full collection walk them all, pausing requests for
+    30–120 ms at 10,000 shoppers (bench/README.md)."""
+    from plugin.checkout import auth
+
+    customer = stack.shopper_id()
+    stack.join(customer)
+    stack.order(customer, "PayPal", "Express")  # a learned choice and recent entries to cache
+    answer = stack.call("GET", "loyalty", customer).get_json()
+    assert answer["recent"]
+    assert answer["preferences"]["payment_method"] == "PayPal"
+    # A pass untracks a tuple whose items are already untracked, so nesting four deep (entry,
+    # view, recent, one entry) is untracked after four; a worker runs thousands of passes.
+    for _ in range(4):
+        gc.collect()
+    with stack.app.app_context():
+        tokens = auth.verified_tokens()._entries
+    views = stack.kanta.extras["checkout_reader"].customers._entries
+    assert views
+    assert tokens
+    tracked = [entry for entry in [*views.values(), *tokens.values()] if gc.is_tracked(entry)]
+    assert tracked == []
+    # and a cached answer is the same answer
+    assert stack.call("GET", "loyalty", customer).get_json() == answer

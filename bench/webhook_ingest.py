@@ -253,13 +253,13 @@ def measure(
             process.kill()
 
 
-def gunicorn(target: str) -> list[str]:
+def gunicorn(target: str, workers: int = WORKERS, threads: int = THREADS) -> list[str]:
     return [
         str(Path(sys.executable).parent / "gunicorn"),
-        f"--workers={WORKERS}",
+        f"--workers={workers}",
         # As a server that takes the webhooks is deployed (gunicorn.conf.py): threaded workers.
-        "--worker-class=gthread",
-        f"--threads={THREADS}",
+        f"--worker-class={'gthread' if threads > 1 else 'sync'}",
+        f"--threads={threads}",
         "--bind=127.0.0.1:{port}",
         "--log-level=warning",
         target,
@@ -343,6 +343,10 @@ def main() -> None:
     parser.add_argument("--deliveries", type=int, default=40_000)
     parser.add_argument("--peer", type=Path, default=PEER, help="the Node peer's folder")
     parser.add_argument("--no-node", action="store_true", help="skip Express and the Node peer")
+    parser.add_argument(
+        "--workers", type=int, default=WORKERS, help="gunicorn workers (Flask, Kanta)"
+    )
+    parser.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -360,7 +364,7 @@ def main() -> None:
         results.append(
             measure(
                 "Flask hello-world (same gunicorn)",
-                gunicorn("bench.hello:create_app()"),
+                gunicorn("bench.hello:create_app()", args.workers, args.threads),
                 {},
                 deliveries,
                 args.duration,
@@ -399,7 +403,7 @@ def main() -> None:
                     results.append(
                         measure(
                             "Kanta / PostgreSQL",
-                            gunicorn("app:create_app()"),
+                            gunicorn("app:create_app()", args.workers, args.threads),
                             env,
                             deliveries,
                             args.duration,
@@ -410,7 +414,7 @@ def main() -> None:
                 results.append(
                     measure(
                         "Kanta / SQLite",
-                        gunicorn("app:create_app()"),
+                        gunicorn("app:create_app()", args.workers, args.threads),
                         env,
                         deliveries,
                         args.duration,

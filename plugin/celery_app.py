@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 def make_celery(kanta: Kanta) -> Celery:
     from .jobs import DAILY_AT, JOBS
+    from .jobs.preferences import DRAIN_EVERY, SYNC_REQUESTED
 
     broker = kanta.settings.redis_url or "redis://127.0.0.1:6379/0"
     celery = Celery("kanta", broker=broker, backend=None)
@@ -29,10 +30,19 @@ def make_celery(kanta: Kanta) -> Celery:
                 "task": "kanta.daily",
                 "schedule": crontab(hour=DAILY_AT.hour, minute=DAILY_AT.minute),
             },
+            # The outbox of customers whose preferences and metafield are due (the webhooks
+            # mark them in their own transaction); a drain not started in time is dropped,
+            # the next one does its work.
+            "kanta-sync-requested": {
+                "task": f"kanta.{SYNC_REQUESTED}",
+                "schedule": DRAIN_EVERY.total_seconds(),
+                "options": {"expires": 5 * DRAIN_EVERY.total_seconds()},
+            },
         },
     )
     for name, fn in JOBS.items():
-        celery.task(name=f"kanta.{name}", bind=False)(_bind(kanta, fn))
+        # Not shared: each app (a test makes several) registers its own, bound to its Kanta.
+        celery.task(name=f"kanta.{name}", bind=False, shared=False)(_bind(kanta, fn))
     return celery
 
 

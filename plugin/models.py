@@ -30,6 +30,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -145,6 +146,13 @@ class Customer(Base):
         # The admin's member list (plugin/admin/members.py): one index per access path.
         Index("ix_customers_shop_member_id", "shop_id", "is_member", "id"),
         Index("ix_customers_shop_tier_id", "shop_id", "tier_key", "id"),
+        # The after-commit outbox (plugin/jobs/preferences.py): only the customers waiting.
+        Index(
+            "ix_customers_sync_requested",
+            "sync_requested_at",
+            postgresql_where=text("sync_requested_at IS NOT NULL"),
+            sqlite_where=text("sync_requested_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
@@ -170,6 +178,10 @@ class Customer(Base):
     last_activity_at: Mapped[datetime | None]
     last_order_at: Mapped[datetime | None]
     redacted_at: Mapped[datetime | None]
+    # Set in the transaction that changed what the checkout metafield mirrors (a paid order, a
+    # refund): the outbox that ``sync_requested_customers`` drains, so the request itself sends
+    # nothing to a broker and a crash after the commit loses nothing.
+    sync_requested_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +20,7 @@ from plugin import ledger
 from plugin.jobs import JOBS
 from plugin.loyalty.orders import CustomerFacts
 from plugin.loyalty.rewards import RewardOffer
-from plugin.models import CustomerPreference, Redemption, Shop
+from plugin.models import Customer, CustomerPreference, Redemption, Shop
 from tests.checkout_kit import CheckoutStack
 from tests.conftest import API_KEY, API_SECRET, SHOP, Clock
 from tests.story import Shopper, line
@@ -34,6 +35,9 @@ class RecordingJobs:
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self.enqueued.append((name, kwargs))
 
+    def nudge(self, name: str) -> None:
+        self.enqueued.append((name, {"nudge": True}))
+
     def shutdown(self) -> None:
         return None
 
@@ -46,7 +50,7 @@ def preferences_of(app: Flask) -> list[tuple[str, str, str, str | None]]:
         ]
 
 
-def test_a_paid_order_asks_for_learning_after_commit_and_a_redelivery_asks_nothing(
+def test_a_paid_order_marks_its_customer_and_nudges_after_commit_a_redelivery_nothing(
     app: Flask, client: Any, shop: int
 ) -> None:
     jobs = RecordingJobs()
@@ -59,9 +63,22 @@ def test_a_paid_order_asks_for_learning_after_commit_and_a_redelivery_asks_nothi
     ada.pays(order, webhook_id=webhook_id)  # the same delivery again
     ada.send("orders/create", ada.order(line("Tea", "1.00")))  # no business event: no job
 
-    [(name, kwargs)] = jobs.enqueued
-    assert name == "learn_and_sync_preferences"
-    assert kwargs["shop_id"] == shop
+    # The request sent no message with arguments: the customer is marked in the delivery's own
+    # transaction (the outbox) and the drain is nudged once.
+    assert jobs.enqueued == [("sync_requested_customers", {"nudge": True})]
+    with app.extensions["kanta"].db.read() as session:
+        [(shop_id, marked)] = session.execute(
+            select(Customer.shop_id, Customer.sync_requested_at).where(
+                Customer.sync_requested_at.is_not(None)
+            )
+        ).all()
+    assert shop_id == shop
+    assert marked is not None
+    assert marked.tzinfo is not None
+
+    assert JOBS["sync_requested_customers"](app.extensions["kanta"]) == 1
+    assert preferences_of(app)[1][:3] == ("payment", "learned", "PayPal")
+    assert JOBS["sync_requested_customers"](app.extensions["kanta"]) == 0  # drained
 
 
 def test_learning_runs_from_stored_orders_even_when_shopify_is_away(
@@ -210,3 +227,40 @@ def test_installing_turns_both_checkout_functions_on_once(
     [delivery] = stack.store.customizations(SHOP, "delivery")
     assert (payment["function_handle"], payment["enabled"]) == ("kanta-preferred-payment", True)
     assert (delivery["function_handle"], delivery["enabled"]) == ("kanta-preferred-delivery", True)
+
+
+def test_the_drain_keeps_a_mark_set_while_it_ran_and_skips_past_a_failure(
+    app: Flask, client: Any, shop: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plugin.jobs import preferences
+
+    kanta = app.extensions["kanta"]
+    jobs = RecordingJobs()
+    kanta.jobs = jobs  # nothing drains on its own: the test runs the drain
+    ada, bob = Shopper(app, client), Shopper(app, client)
+    ada.pays(ada.order(line("Tea", "20.00"), payment_gateway="paypal"))
+    bob.pays(bob.order(line("Tea", "20.00"), payment_gateway="paypal"))
+    real = preferences.learn_and_sync_preferences
+    calls: list[int] = []
+
+    def learn(k: Any, shop_id: int, customer_pk: int) -> bool:
+        calls.append(customer_pk)
+        if len(calls) == 1:  # the first customer's learning fails
+            raise RuntimeError("boom")
+        # meanwhile, another order of this customer commits and marks them again
+        with k.db.transaction() as session:
+            session.get(Customer, customer_pk).sync_requested_at = k.now() + timedelta(seconds=1)
+        return real(k, shop_id, customer_pk)
+
+    monkeypatch.setattr(preferences, "learn_and_sync_preferences", learn)
+    assert preferences.sync_requested_customers(kanta) == 1
+    assert len(calls) == 2
+    with kanta.db.read() as session:
+        marked = set(
+            session.scalars(select(Customer.id).where(Customer.sync_requested_at.is_not(None)))
+        )
+    assert marked == set(calls)  # the failed one stays, and so does the one marked again
+
+    monkeypatch.setattr(preferences, "learn_and_sync_preferences", real)
+    assert preferences.sync_requested_customers(kanta) == 2
+    assert preferences.sync_requested_customers(kanta) == 0

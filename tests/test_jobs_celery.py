@@ -47,3 +47,54 @@ def test_the_daily_job_runs_on_a_celery_worker_over_redis(celery_app: Flask, clo
         while time.monotonic() < deadline and shopper.points != 100:
             time.sleep(0.1)
     assert (shopper.points, shopper.pending) == (100, 0)
+
+
+def test_a_paid_delivery_sends_nothing_to_the_broker_and_beats_drain_learns(
+    celery_app: Flask, clock: Clock
+) -> None:
+    """The outbox in production: the request marks the customer in its own transaction and
+    sends no message; the drain Celery beat schedules every two seconds does the learning."""
+    install_shop(celery_app)
+    broker = redis.Redis.from_url(REDIS_URL)
+    before = {key: broker.llen(key) for key in broker.keys() if broker.type(key) == b"list"}
+    shopper = Shopper(celery_app, celery_app.test_client())
+    shopper.pays(shopper.order(line("Chair", "100.00"), payment_gateway="paypal"))
+    after = {key: broker.llen(key) for key in broker.keys() if broker.type(key) == b"list"}
+    assert after == before  # no task queued by the delivery
+
+    jobs = celery_app.extensions["kanta"].jobs
+    assert isinstance(jobs, CeleryJobs)
+    [drain] = [
+        entry
+        for entry in jobs.celery.conf.beat_schedule.values()
+        if entry["task"] == "kanta.sync_requested_customers"
+    ]
+    assert drain["schedule"] == 2.0
+    with start_worker(
+        jobs.celery,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=10,
+        hostname=f"kanta-test-{uuid.uuid4().hex[:6]}@localhost",
+    ):
+        jobs.celery.send_task(drain["task"])  # what beat sends
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and not _learned(celery_app):
+            time.sleep(0.1)
+    assert _learned(celery_app) == [("payment", "PayPal")]
+
+
+def _learned(app: Flask) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from plugin.models import CustomerPreference
+
+    with app.extensions["kanta"].db.read() as session:
+        return [
+            (kind, value)
+            for kind, value in session.execute(
+                select(CustomerPreference.kind, CustomerPreference.value).where(
+                    CustomerPreference.kind == "payment"
+                )
+            )
+        ]

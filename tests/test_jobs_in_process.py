@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -52,3 +53,36 @@ def test_cli_commands_start_no_threads(make_app: Callable[..., Flask]) -> None:
     assert isinstance(app.extensions["kanta"].jobs, ThreadJobs)
     started = {t.name for t in threading.enumerate()} - before
     assert not {"kanta-jobs", "kanta-schedule"} & started
+
+
+def test_nudges_while_a_drain_waits_in_the_queue_are_served_by_that_drain(
+    make_app: Callable[..., Flask],
+) -> None:
+    from plugin.jobs import JOBS, job
+
+    app = make_app()
+    ran: list[int] = []
+    gate = threading.Event()
+
+    @job("test_blocker")
+    def blocker(kanta: object) -> None:
+        gate.wait(5)
+
+    @job("test_drain")
+    def drain(kanta: object) -> None:
+        ran.append(1)
+
+    jobs = ThreadJobs(app.extensions["kanta"])
+    try:
+        jobs.enqueue("test_blocker")  # holds the worker, so the drain waits in the queue
+        for _ in range(5):
+            jobs.nudge("test_drain")
+        gate.set()
+        jobs.join()
+        assert ran == [1]  # five nudges, one drain
+        jobs.nudge("test_drain")  # a nudge after the drain started is a new run
+        jobs.join()
+        assert ran == [1, 1]
+    finally:
+        jobs.shutdown()
+        del JOBS["test_blocker"], JOBS["test_drain"]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from plugin import compliance, ledger, purchases
 from plugin.jobs import JobRequest
+from plugin.jobs.preferences import SYNC_REQUESTED, mark_sync_requested
 from plugin.loyalty.edits import parse_order_edit
 from plugin.loyalty.orders import parse_order, parse_refund
 from plugin.models import Shop
@@ -33,14 +34,18 @@ class Delivery:
 Handler = Callable[[Session, Shop, Mapping[str, Any], Delivery], list[JobRequest] | None]
 
 
-def customer_changed(shop_id: int, customer_pk: int | None) -> list[JobRequest]:
-    """A paid order or a points change of a known customer: relearn their usual choices and
-    mirror them (and the balance) into the checkout metafield."""
+# After a commit that marked a customer: the outbox's drain (plugin/jobs/preferences.py).
+SYNC_NUDGE = JobRequest(SYNC_REQUESTED, nudge=True)
+
+
+def customer_changed(session: Session, customer_pk: int | None, now: datetime) -> list[JobRequest]:
+    """A paid order or a points change of a known customer: in this transaction, mark them for
+    relearning their usual choices and mirroring them (and the balance) into the checkout
+    metafield; after commit, nudge the drain. (The express lane marks in its own statement.)"""
     if customer_pk is None:
         return []
-    return [
-        JobRequest("learn_and_sync_preferences", {"shop_id": shop_id, "customer_pk": customer_pk})
-    ]
+    mark_sync_requested(session, customer_pk, now)
+    return [SYNC_NUDGE]
 
 
 def _order_handler(event: str | None) -> Handler:
@@ -50,7 +55,9 @@ def _order_handler(event: str | None) -> Handler:
         facts = parse_order(payload)
         order = ledger.record_order(session, shop, facts, event, d.received_at)
         purchases.record_order_lines(session, shop, facts.order_id, payload)
-        return customer_changed(shop.id, order.customer_id) if event is not None else []
+        if event is None:
+            return []
+        return customer_changed(session, order.customer_id, d.received_at)
 
     handle.__name__ = f"on_order_{event or 'seen'}"
     return handle
@@ -64,7 +71,7 @@ def on_refund_created(
     session: Session, shop: Shop, payload: Mapping[str, Any], d: Delivery
 ) -> list[JobRequest]:
     order = ledger.record_refund(session, shop, parse_refund(payload), d.received_at)
-    return customer_changed(shop.id, order.customer_id)
+    return customer_changed(session, order.customer_id, d.received_at)
 
 
 def on_app_uninstalled(

@@ -27,7 +27,7 @@ from plugin.models import Shop, WebhookReceipt
 from plugin.runtime import kanta
 from plugin.settings import Settings
 
-from .handlers import ACCEPTED_WITHOUT_SHOP, TOPIC_HANDLERS, Delivery, customer_changed
+from .handlers import ACCEPTED_WITHOUT_SHOP, SYNC_NUDGE, TOPIC_HANDLERS, Delivery
 from .payload import BodyError, read_payload
 
 log = logging.getLogger(__name__)
@@ -159,8 +159,8 @@ def _express(k: Any, domain: str, delivery: Delivery, payload: Any) -> Response 
         return _answer(404, "shop has not installed Kanta")
     if done.outcome == "duplicate":
         return _answer(200, "duplicate delivery")
-    assert done.shop_id is not None
-    _enqueue(k, customer_changed(done.shop_id, done.customer_pk), delivery)
+    # The lane's statement marked the customer (customers.sync_requested_at): nudge the drain.
+    _enqueue(k, [SYNC_NUDGE], delivery)
     return _answer(200, "ok")
 
 
@@ -168,7 +168,10 @@ def _enqueue(k: Any, jobs: list[JobRequest], delivery: Delivery) -> None:
     # After commit: the delivery is recorded, so a failing job cannot make Shopify retry it.
     for requested in jobs:
         try:
-            k.jobs.enqueue(requested.name, **requested.kwargs)
+            if requested.nudge:
+                k.jobs.nudge(requested.name)
+            else:
+                k.jobs.enqueue(requested.name, **requested.kwargs)
         except Exception:  # a job's failure is its own; the webhook was processed
             log.exception("job %s after webhook %s failed", requested.name, delivery.webhook_id)
 

@@ -47,10 +47,16 @@ class JobRequest:
 
     name: str
     kwargs: dict[str, Any] = field(default_factory=dict)
+    # A drain of an outbox the transaction wrote (no arguments): ``JobQueue.nudge``.
+    nudge: bool = False
 
 
 class JobQueue(Protocol):
     def enqueue(self, name: str, **kwargs: Any) -> None: ...
+
+    def nudge(self, name: str) -> None:
+        """An outbox drain has work: run it soon. Several nudges may be served by one run; a
+        queue whose scheduler runs the drain on its own (Celery beat) may do nothing."""
 
     def shutdown(self) -> None: ...
 
@@ -63,6 +69,9 @@ class EagerJobs:
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         JOBS[name](self._kanta, **kwargs)
+
+    def nudge(self, name: str) -> None:
+        JOBS[name](self._kanta)
 
     def shutdown(self) -> None:
         return None
@@ -94,6 +103,7 @@ class ThreadJobs:
         self._scheduler: threading.Thread | None = None
         self._stop = threading.Event()
         self._lock = threading.Lock()
+        self._nudged: set[str] = set()  # drains queued and not yet started
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         if name not in JOBS:
@@ -104,12 +114,22 @@ class ThreadJobs:
                 self._thread.start()
         self._queue.put((name, kwargs))
 
+    def nudge(self, name: str) -> None:
+        # A drain queued and not yet started will see this commit's outbox rows: one is enough.
+        with self._lock:
+            if name in self._nudged:
+                return
+            self._nudged.add(name)
+        self.enqueue(name)
+
     def _run(self) -> None:
         while True:
             item = self._queue.get()
             if item is None:
                 return
             name, kwargs = item
+            with self._lock:
+                self._nudged.discard(name)
             try:
                 JOBS[name](self._kanta, **kwargs)
             except Exception:  # a failed job must not kill the worker; it is logged
@@ -156,6 +176,11 @@ class CeleryJobs:
 
     def enqueue(self, name: str, **kwargs: Any) -> None:
         self._celery.send_task(f"kanta.{name}", kwargs=kwargs)
+
+    def nudge(self, name: str) -> None:
+        # Celery beat runs every outbox drain on its own schedule (plugin/celery_app.py): a
+        # request sends nothing to the broker.
+        return None
 
     def shutdown(self) -> None:
         return None

@@ -222,6 +222,7 @@ def record_new_paid_order(
                 "tier_key": projections.tier_key,
                 "last_activity_at": projections.last_activity_at,
                 "last_order_at": last_order_at,
+                "sync_requested_at": now,  # the outbox (plugin/jobs/preferences.py)
                 "updated_at": now,
             },
             lines=lines,

@@ -69,6 +69,7 @@ CUSTOMER_FIELDS = (
     "tier_key",
     "last_activity_at",
     "last_order_at",
+    "sync_requested_at",
     "updated_at",
 )
 IDENTITY = ("email", "first_name", "last_name")

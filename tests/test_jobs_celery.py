@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import redis
@@ -26,6 +27,17 @@ def celery_app(make_app: Callable[..., Flask], database_url: str) -> Flask:
     return make_app(env=env)
 
 
+def _worker(jobs: CeleryJobs) -> Any:
+    """A real Celery worker in this process, consuming the app's queue on the test Redis."""
+    return start_worker(
+        jobs.celery,
+        pool="solo",
+        perform_ping_check=False,
+        shutdown_timeout=10,
+        hostname=f"kanta-test-{uuid.uuid4().hex[:6]}@localhost",
+    )
+
+
 def test_the_daily_job_runs_on_a_celery_worker_over_redis(celery_app: Flask, clock: Clock) -> None:
     install_shop(celery_app, program={"pending_days": 3})
     shopper = Shopper(celery_app, celery_app.test_client())
@@ -35,13 +47,7 @@ def test_the_daily_job_runs_on_a_celery_worker_over_redis(celery_app: Flask, clo
 
     jobs = celery_app.extensions["kanta"].jobs
     assert isinstance(jobs, CeleryJobs)
-    with start_worker(
-        jobs.celery,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=10,
-        hostname=f"kanta-test-{uuid.uuid4().hex[:6]}@localhost",
-    ):
+    with _worker(jobs):
         jobs.enqueue("daily")
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and shopper.points != 100:
@@ -70,13 +76,7 @@ def test_a_paid_delivery_sends_nothing_to_the_broker_and_beats_drain_learns(
         if entry["task"] == "kanta.sync_requested_customers"
     ]
     assert drain["schedule"] == 2.0
-    with start_worker(
-        jobs.celery,
-        pool="solo",
-        perform_ping_check=False,
-        shutdown_timeout=10,
-        hostname=f"kanta-test-{uuid.uuid4().hex[:6]}@localhost",
-    ):
+    with _worker(jobs):
         jobs.celery.send_task(drain["task"])  # what beat sends
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline and not _learned(celery_app):

@@ -146,6 +146,7 @@ def sync_requested_customers(kanta: Kanta, limit: int = DRAIN_BATCH) -> int:
     return done
 
 
+# Still a job of its own: messages queued under this name before the outbox are still served.
 @job("learn_and_sync_preferences")
 def learn_and_sync_preferences(kanta: Kanta, shop_id: int, customer_pk: int) -> bool:
     """Learn from the stored orders, then sync the metafield. True if Shopify was written."""

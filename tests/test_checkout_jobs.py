@@ -229,8 +229,8 @@ def test_installing_turns_both_checkout_functions_on_once(
     assert (delivery["function_handle"], delivery["enabled"]) == ("kanta-preferred-delivery", True)
 
 
-def test_the_drain_keeps_a_mark_set_while_it_ran_and_skips_past_a_failure(
-    app: Flask, client: Any, shop: int, monkeypatch: pytest.MonkeyPatch
+def test_the_drain_keeps_a_mark_set_while_it_ran_and_puts_a_failure_off(
+    app: Flask, client: Any, shop: int, clock: Clock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from plugin.jobs import preferences
 
@@ -262,5 +262,13 @@ def test_the_drain_keeps_a_mark_set_while_it_ran_and_skips_past_a_failure(
     assert marked == set(calls)  # the failed one stays, and so does the one marked again
 
     monkeypatch.setattr(preferences, "learn_and_sync_preferences", real)
-    assert preferences.sync_requested_customers(kanta) == 2
-    assert preferences.sync_requested_customers(kanta) == 0
+    clock.advance(seconds=2)
+    assert preferences.sync_requested_customers(kanta) == 1  # the one marked again
+    assert preferences.sync_requested_customers(kanta) == 0  # the failed one waits its turn
+    clock.advance(minutes=5)
+    assert preferences.sync_requested_customers(kanta) == 1
+    with kanta.db.read() as session:
+        assert (
+            session.scalar(select(Customer.id).where(Customer.sync_requested_at.is_not(None)))
+            is None
+        )

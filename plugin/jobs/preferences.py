@@ -106,6 +106,7 @@ def metafield_value(customer: Customer, shop: Shop, prefs: PreferredCheckoutChoi
 SYNC_REQUESTED = "sync_requested_customers"
 DRAIN_EVERY = timedelta(seconds=2)
 DRAIN_BATCH = 500
+RETRY_AFTER = timedelta(minutes=5)
 
 
 def mark_sync_requested(session: Session, customer_pk: int, now: datetime) -> None:
@@ -120,29 +121,34 @@ def sync_requested_customers(kanta: Kanta, limit: int = DRAIN_BATCH) -> int:
     """Learn and sync every customer marked, oldest mark first; returns how many were done.
 
     A mark is cleared only if it is still the one read, so an order committed meanwhile keeps
-    its customer waiting for the next run. Two drains at once may both sync a customer: both
-    are idempotent, and the metafield's hash check makes the second write nothing."""
+    its customer waiting for the next run. A customer whose work fails is put off for
+    ``RETRY_AFTER`` (the mark moves forward), so a failure that repeats can neither flood the
+    log every two seconds nor hold up the customers behind it. Two drains at once may both sync
+    a customer: both are idempotent, and the metafield's hash check makes the second write
+    nothing."""
+    now = kanta.now()
     with kanta.db.read() as session:
         due = session.execute(
             select(Customer.shop_id, Customer.id, Customer.sync_requested_at)
-            .where(Customer.sync_requested_at.is_not(None))
+            .where(Customer.sync_requested_at <= now)
             .order_by(Customer.sync_requested_at)
             .limit(limit)
         ).all()
     done = 0
     for shop_id, customer_pk, mark in due:
+        later: datetime | None = None
         try:
             learn_and_sync_preferences(kanta, shop_id, customer_pk)
-        except Exception:  # one customer's failure must not stop the others; it stays marked
+            done += 1
+        except Exception:  # one customer's failure must not stop the others
             log.exception("syncing customer %s (shop %s) failed", customer_pk, shop_id)
-            continue
+            later = kanta.now() + RETRY_AFTER
         with kanta.db.transaction() as session:
             session.execute(
                 update(Customer)
                 .where(Customer.id == customer_pk, Customer.sync_requested_at == mark)
-                .values(sync_requested_at=None, updated_at=Customer.updated_at)
+                .values(sync_requested_at=later, updated_at=Customer.updated_at)
             )
-        done += 1
     return done
 
 

@@ -252,3 +252,26 @@ def test_imports_need_an_admin_session_and_real_ids(client: FlaskClient, shop: i
     assert client.get("/api/admin/imports/1").status_code == 401
     for bad in ("abc", "0", "٣", str(2**63)):
         assert client.get(f"/api/admin/imports/{bad}", headers=bearer()).status_code == 404
+
+
+@pytest.mark.postgres_only
+def test_a_large_file_is_not_held_to_a_requests_database_bound(
+    make_app: Any, database_url: str
+) -> None:
+    """The job's bulk statements take longer than a request may wait on the database
+    (``KANTA_DB_TIMEOUT``): a 100,000-row file failed with "the database did not answer" at the
+    default 2 s. Here the bound is 0.1 s and the file 20,000 rows."""
+    from tests.conftest import test_env
+
+    app = make_app(env=test_env(database_url, KANTA_DB_TIMEOUT="0.1"))
+    install_shop(app)
+    client = app.test_client()
+    rows = "".join(f",{NEW + i},{10 + i % 7},\n" for i in range(20_000))
+    answer = post_csv(client, "Email Address,Customer ID,Points Balance,VIP Tier\n" + rows)
+    assert answer.status_code == 202, answer.get_json()
+    import_id = int(answer.get_json()["id"])
+    with app.extensions["kanta"].db.read() as session:
+        record = session.get(BalanceImport, import_id)
+        assert record is not None
+        assert (record.status, record.imported) == ("done", 20_000)
+    assert counts(app)[1] == 20_000

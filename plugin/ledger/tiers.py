@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from ..loyalty.edits import OrderEditFacts
@@ -82,7 +82,9 @@ def tier_at(
     base = [
         LedgerEntry.shop_id == shop.id,
         LedgerEntry.customer_id == customer.id,
-        LedgerEntry.tier_points != 0,
+        # A literal, not a bound 0: only then may the planners use the partial index
+        # ix_ledger_customer_tier_moment (its predicate must be implied by the query's text).
+        LedgerEntry.tier_points != literal_column("0"),
     ]
     if order_id is not None:
         base.append(

@@ -184,7 +184,8 @@ def ordinary_tokens(draw: st.DrawFn) -> tuple[str, int | None]:
         API_KEY,
         draw(st.sampled_from([API_SECRET, OLD_SECRET])),
         customer_id=customer_id,
-        lifetime=draw(st.integers(2, 7200)),
+        # At least 30 s: a token 2 s from expiry could expire while a busy machine checks it.
+        lifetime=draw(st.integers(30, 7200)),
         now=datetime.fromtimestamp(now - draw(st.integers(0, 1)), UTC),  # just minted
     )
     return f"Bearer {token}", customer_id

@@ -7,11 +7,12 @@ writes exactly what ``orders.record_order`` writes — the receipt, the order, i
 projections, the order's lines — with hand-written SQL on the driver's cursor, no ORM:
 
 1. (PostgreSQL: one statement) the shop; the receipt inserted (nothing more for a redelivery);
-   the order inserted (nothing more if it exists); the customer upserted, which locks the row
-   (lock order: the order, then the customer, as every writer);
-2. after the lock, on a fresh snapshot: is anything of this customer's processed later (a late
-   delivery re-tiers those: the general path's job), and was a welcome bonus ever paid;
-3. (PostgreSQL: one statement) every write.
+   the order inserted (nothing more if it exists); the customer inserted or locked (lock order:
+   the order, then the customer, as every writer);
+2. after the lock, on a fresh snapshot (PostgreSQL: a second statement in the same round trip):
+   the customer's row, whether anything of theirs is processed later (a late delivery re-tiers
+   those: the general path's job), and whether a welcome bonus was ever paid;
+3. (PostgreSQL: one statement, sent with the COMMIT) every write.
 
 The rules are the ledger's own: ``awards.plan_award`` computes the award, ``move_projections``
 the customer's projections, ``OrderSnapshot.with_contents`` the settlement of the paying payload.
@@ -98,6 +99,7 @@ def record_new_paid_order(
         raise NotExpress("guest or test order")
     sql = for_dialect(dialect)
     bind = sql.values.bind
+    processed_at = paying.processed_at or now
     first = sql.first(
         cursor,
         {
@@ -110,6 +112,8 @@ def record_new_paid_order(
             "now": bind(Order, "created_at", now),
             "order_id": facts.order_id,
             "customer_id": who.shopify_id,
+            "processed_at": bind(Order, "processed_at", processed_at),
+            "moment": bind(LedgerEntry, "processed_at", processed_at),
         },
     )
     if first is None:
@@ -122,27 +126,16 @@ def record_new_paid_order(
     if program.award_on != "paid":
         raise NotExpress("the program awards on fulfilment")
     c = first.customer
-    assert c is not None  # upserted with the new order
+    if c is None:  # upserted with the new order, so found after the lock but for a race
+        raise NotExpress("the customer was not found after its lock")
     if c["suppressed"] or c["redacted_at"] is not None:
         raise NotExpress("an erased customer")
     enrol = not c["is_member"]
     if enrol and not program.auto_enroll:
         raise NotExpress("not a member")
-    processed_at = paying.processed_at or now
-    welcome_paid = False
-    if not c["created"]:
-        later, welcome_paid = sql.history(
-            cursor,
-            {
-                "shop_id": first.shop_id,
-                "customer_pk": c["id"],
-                "order_pk": first.order_pk,
-                "moment": bind(LedgerEntry, "processed_at", processed_at),
-                "welcome_key": f"welcome:{c['id']}",
-            },
-        )
-        if later:
-            raise NotExpress("history processed after this order")
+    if first.later:
+        raise NotExpress("history processed after this order")
+    welcome_paid = first.welcome_paid
 
     # The rules, as award_order and settle_order apply them.
     projections = _Customer(

@@ -102,23 +102,40 @@ ENTRY_COLUMNS = (
 )
 LINE_COLUMNS = ("shop_id", "shopify_order_id", "line_id", "product_id", "variant_id", "title")
 
-HISTORY = """
-SELECT
-  EXISTS (SELECT 1 FROM ledger_entries
-          WHERE shop_id = %(shop_id)s AND customer_id = %(customer_pk)s AND tier_points <> 0
-            AND COALESCE(processed_at, created_at) > %(moment)s)
-  OR EXISTS (SELECT 1 FROM orders
-             WHERE shop_id = %(shop_id)s AND customer_id = %(customer_pk)s
-               AND award_status = 'awarded' AND processed_at > %(moment)s
-               AND id <> %(order_pk)s),
-  EXISTS (SELECT 1 FROM ledger_entries
-          WHERE shop_id = %(shop_id)s AND idempotency_key = %(welcome_key)s)
+# The customer's later history: anything that counts for tiers processed after this order (a late
+# delivery re-tiers those: the general path's job), and whether a welcome bonus was ever paid.
+# ``c`` is the customer row; the order being recorded is still ``waiting``, so it never counts.
+LATER_AND_WELCOME = """
+  EXISTS (SELECT 1 FROM ledger_entries l
+          WHERE l.shop_id = c.shop_id AND l.customer_id = c.id AND l.tier_points <> 0
+            AND COALESCE(l.processed_at, l.created_at) > %(moment)s)
+  OR EXISTS (SELECT 1 FROM orders o
+             WHERE o.shop_id = c.shop_id AND o.customer_id = c.id
+               AND o.award_status = 'awarded' AND o.processed_at > %(moment)s
+               AND o.shopify_order_id <> %(order_id)s),
+  EXISTS (SELECT 1 FROM ledger_entries w
+          WHERE w.shop_id = c.shop_id AND w.idempotency_key = 'welcome:' || c.id)
+"""
+# The customer after its lock, with its history: on PostgreSQL a statement of its own (a fresh
+# snapshot, so it sees what the holder of the lock committed), sent in the first statement's round
+# trip; it finds the customer by the same keys the first statement locked it by.
+CUSTOMER_AFTER_LOCK = f"""
+SELECT {", ".join(f"c.{name}" for name in CUSTOMER_COLUMNS)}, {LATER_AND_WELCOME}
+FROM customers c
+WHERE c.shop_id = (SELECT id FROM shops WHERE domain = %(domain)s)
+  AND c.shopify_customer_id = %(customer_id)s
 """
 RECEIPT_VALUES = (
     "%(webhook_id)s, %(topic)s, %(event_id)s, %(api_version)s, %(triggered_at)s, %(now)s"
 )
 ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, awarded_points,
   reversed_points, refunded_eligible, pending_remaining, is_test, created_at, updated_at)"""
+# PostgreSQL's claim of the order also writes its indexed columns as the award will (the
+# customer, processed_at, paid_at): the award's update then changes no indexed column and can
+# stay on the row's page without new index entries (a HOT update, migration 0025's fill factor).
+PG_ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, awarded_points,
+  reversed_points, refunded_eligible, pending_remaining, is_test, customer_id, processed_at,
+  paid_at, created_at, updated_at)"""
 CUSTOMER_INSERT = """INSERT INTO customers (shop_id, shopify_customer_id, is_member,
   points_balance, pending_points, tier_points, created_at, updated_at)"""
 
@@ -126,7 +143,8 @@ CUSTOMER_INSERT = """INSERT INTO customers (shop_id, shopify_customer_id, is_mem
 @dataclass
 class First:
     """What the first statement found: the shop, whether the receipt and the order are new, and
-    the locked customer row (with ``created`` and ``suppressed``: an erased customer's return)."""
+    the locked customer row (with ``created`` and ``suppressed``: an erased customer's return)
+    and its later history (read after the lock)."""
 
     shop_id: int
     program: Any
@@ -134,6 +152,8 @@ class First:
     receipt: bool
     order_pk: int | None
     customer: dict[str, Any] | None
+    later: bool = False  # anything of the customer's that counts for tiers processed later
+    welcome_paid: bool = False
 
 
 @dataclass
@@ -218,24 +238,30 @@ WITH shop AS (
   ON CONFLICT (shop_id, webhook_id) DO NOTHING
   RETURNING shop_id
 ), new_order AS (
-  {ORDER_INSERT}
-  SELECT shop_id, %(order_id)s, 'waiting', 0, 0, 0, 0, false, %(now)s, %(now)s FROM receipt
+  {PG_ORDER_INSERT}
+  SELECT shop_id, %(order_id)s, 'waiting', 0, 0, 0, 0, false,
+         (SELECT id FROM customers
+          WHERE shop_id = receipt.shop_id AND shopify_customer_id = %(customer_id)s),
+         %(processed_at)s, %(now)s, %(now)s, %(now)s
+  FROM receipt
   ON CONFLICT (shop_id, shopify_order_id) DO NOTHING
   RETURNING id, shop_id
 ), customer AS (
+  -- Inserted if new; if not, locked without a new row version (``WHERE false`` locks the
+  -- conflicting row and updates nothing): CUSTOMER_AFTER_LOCK reads it.
   {CUSTOMER_INSERT}
   SELECT shop_id, %(customer_id)s, false, 0, 0, 0, %(now)s, %(now)s FROM new_order
   ON CONFLICT (shop_id, shopify_customer_id) DO UPDATE SET updated_at = EXCLUDED.updated_at
-  RETURNING xmax = 0 AS created, {", ".join(CUSTOMER_COLUMNS)}
+  WHERE false
+  RETURNING id
 )
 SELECT shop.id, shop.program, shop.currency, EXISTS (SELECT 1 FROM receipt),
-       (SELECT id FROM new_order),
+       (SELECT id FROM new_order), EXISTS (SELECT 1 FROM customer),
        EXISTS (SELECT 1 FROM redacted_customers r
                WHERE r.shop_id = shop.id
                  AND r.customer_key = encode(sha256(convert_to(
-                     'kanta:' || shop.id || ':' || %(customer_id)s::bigint, 'UTF8')), 'hex')),
-       customer.*
-FROM shop LEFT JOIN customer ON true
+                     'kanta:' || shop.id || ':' || %(customer_id)s::bigint, 'UTF8')), 'hex'))
+FROM shop
 """
     # The rows travel as JSON documents, typed by the tables' own row types
     # (``json_populate_record``): a handful of parameters however many columns and rows, so the
@@ -281,24 +307,29 @@ SELECT 1 / (SELECT count(*) FROM e)
 """
 
     def first(self, cursor: Any, params: dict[str, Any]) -> First | None:
+        # Both statements go in one round trip (pipeline mode): the second runs after the
+        # first has taken the customer's lock, on a snapshot of its own.
+        after_lock = cursor.connection.cursor()
         cursor.execute(self.FIRST, params)
+        after_lock.execute(CUSTOMER_AFTER_LOCK, params)
         row = cursor.fetchone()
+        found = after_lock.fetchone()
         if row is None:
             return None
-        shop_id, program, currency, receipt, order_pk, suppressed = row[:6]
-        customer = None
-        if row[6] is not None:
-            customer = {
-                name: self.values.load(Customer, name, value)
-                for name, value in zip(("created", *CUSTOMER_COLUMNS), row[6:], strict=True)
-            }
-            customer["suppressed"] = bool(suppressed) and customer["created"]
-        return First(shop_id, program, currency, receipt, order_pk, customer)
-
-    def history(self, cursor: Any, params: dict[str, Any]) -> tuple[bool, bool]:
-        cursor.execute(HISTORY, params)
-        later, welcome = cursor.fetchone()
-        return bool(later), bool(welcome)
+        shop_id, program, currency, receipt, order_pk, created, suppressed = row
+        if not receipt or order_pk is None or found is None:
+            return First(shop_id, program, currency, receipt, order_pk, None)
+        columns = len(CUSTOMER_COLUMNS)
+        customer = {
+            name: self.values.load(Customer, name, value)
+            for name, value in zip(CUSTOMER_COLUMNS, found[:columns], strict=True)
+        }
+        customer["created"] = created
+        customer["suppressed"] = created and bool(suppressed)
+        later, welcome = found[columns:]
+        return First(
+            shop_id, program, currency, receipt, order_pk, customer, bool(later), bool(welcome)
+        )
 
     def write(self, cursor: Any, w: Write) -> bool:
         doc = self.values.document
@@ -342,7 +373,9 @@ class SQLite:
     SUPPRESSED = _sqlite(
         "SELECT 1 FROM redacted_customers WHERE shop_id = %(shop_id)s AND customer_key = %(key)s"
     )
-    HISTORY = _sqlite(HISTORY)
+    HISTORY = _sqlite(
+        f"SELECT {LATER_AND_WELCOME} FROM customers c WHERE c.id = %(customer_pk)s"
+    )
     ORDER_UPDATE = _sqlite(
         f"UPDATE orders SET {', '.join(f'{f} = %(o_{f})s' for f in ORDER_FIELDS)} "
         "WHERE id = %(order_pk)s"
@@ -404,11 +437,13 @@ class SQLite:
             ).fetchone()
             is not None
         )
-        return First(shop_id, program, currency, True, order[0], customer)
-
-    def history(self, cursor: Any, params: dict[str, Any]) -> tuple[bool, bool]:
-        later, welcome = cursor.execute(self.HISTORY, params).fetchone()
-        return bool(later), bool(welcome)
+        later = welcome = False
+        if not created:
+            params["customer_pk"] = customer["id"]
+            later, welcome = cursor.execute(self.HISTORY, params).fetchone()
+        return First(
+            shop_id, program, currency, True, order[0], customer, bool(later), bool(welcome)
+        )
 
     def write(self, cursor: Any, w: Write) -> bool:
         bind = self.values.bind

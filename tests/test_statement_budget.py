@@ -23,8 +23,8 @@ from tests.test_webhooks import paid_order
 # receipt, the order and the customer (locked), one reads the customer and its history after the
 # lock (both in one round trip, pipeline mode), one writes everything else (sent with the
 # COMMIT); on SQLite the same as plain statements (each in-process). A duplicate: on PostgreSQL
-# the first two (one round trip), on SQLite the first statements only. The general path (an order already seen, refunds, …) is
-# held by the money-path tests, not here.
+# the first two (one round trip), on SQLite the first statements only. The general path (an order
+# already seen, refunds, …) is held by the money-path tests, not here.
 BUDGET = {
     "sqlite": {"known customer, new order": 12, "duplicate": 4},
     "postgresql": {"known customer, new order": 3, "duplicate": 2},

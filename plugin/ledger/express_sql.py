@@ -373,9 +373,7 @@ class SQLite:
     SUPPRESSED = _sqlite(
         "SELECT 1 FROM redacted_customers WHERE shop_id = %(shop_id)s AND customer_key = %(key)s"
     )
-    HISTORY = _sqlite(
-        f"SELECT {LATER_AND_WELCOME} FROM customers c WHERE c.id = %(customer_pk)s"
-    )
+    HISTORY = _sqlite(f"SELECT {LATER_AND_WELCOME} FROM customers c WHERE c.id = %(customer_pk)s")
     ORDER_UPDATE = _sqlite(
         f"UPDATE orders SET {', '.join(f'{f} = %(o_{f})s' for f in ORDER_FIELDS)} "
         "WHERE id = %(order_pk)s"

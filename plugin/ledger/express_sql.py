@@ -132,7 +132,7 @@ ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, a
   reversed_points, refunded_eligible, pending_remaining, is_test, created_at, updated_at)"""
 # PostgreSQL's claim of the order also writes its indexed columns as the award will (the
 # customer, processed_at, paid_at): the award's update then changes no indexed column and can
-# stay on the row's page without new index entries (a HOT update, migration 0025's fill factor).
+# stay on the row's page without new index entries (a HOT update, when the page has room).
 PG_ORDER_INSERT = """INSERT INTO orders (shop_id, shopify_order_id, award_status, awarded_points,
   reversed_points, refunded_eligible, pending_remaining, is_test, customer_id, processed_at,
   paid_at, created_at, updated_at)"""

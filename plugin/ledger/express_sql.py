@@ -1,8 +1,9 @@
-"""The express lane's SQL (``express``), per database: PostgreSQL in three statements (a CTE
-reads and locks, one reads the history after the lock, a CTE writes), SQLite in a few plain
-statements (in-process, so each costs microseconds, not a round trip).
+"""The express lane's SQL (``express``), per database: PostgreSQL in three statements and two
+round trips (a CTE inserts and locks; one reads the customer and its history after the lock, sent
+with it; a CTE writes, sent with the COMMIT), SQLite in a few plain statements (in-process, so
+each costs microseconds, not a round trip).
 
-Values arrive bound as SQLAlchemy's column types bind them (``express._binder``), JSON as text.
+Values arrive bound as SQLAlchemy's column types bind them (``Values``), JSON as text.
 """
 
 from __future__ import annotations

@@ -18,7 +18,10 @@ bodies of 3 lines, each delivery a new order (a new webhook id), 500 customers. 
 run that would send any delivery twice is refused, so redeliveries (cheap duplicates) never
 flatter a figure.
 
-Per server: 2 s of warm-up, then the peak (wrk's closed loop: 8 requests in flight), then the
+Per server: 2 s of warm-up; on PostgreSQL, an ``ANALYZE`` of the server's database (Kanta's and
+the peer's alike), which autovacuum would have run by a store's first minute of traffic: a
+database created for the run and measured for 10 s otherwise never gets statistics, and its
+planner guesses (bench/README.md, 2026-12-02 16:30); then the peak (wrk's closed loop: 8 requests in flight), then the
 latency at about half the peak rate. Plain wrk has no rate option, so each connection is paced
 with a pause after every response (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to
 three) so that the rate lands near half the peak; the p99 reported is wrk's latency at that rate
@@ -209,6 +212,7 @@ def measure(
     *,
     cwd: Path = ROOT,
     once_only: bool = True,
+    analyze: str | None = None,
 ) -> Result:
     """Start the server (``{port}`` in ``command`` and ``PORT`` say where), warm it up, then
     the peak and the half-load runs, each starting where the one before stopped in the file."""
@@ -223,6 +227,8 @@ def measure(
     try:
         wait_for_port(port, process, name)
         warm = wrk(port, deliveries, 2, start=1)
+        if analyze is not None:
+            analyze_database(analyze)
         cpu0 = tree_cpu(process.pid)
         peak = wrk(port, deliveries, seconds, start=warm.next_index)
         cpu = tree_cpu(process.pid) - cpu0
@@ -282,6 +288,19 @@ def postgres_database(prefix: str) -> Iterator[str]:
         with admin.connect() as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def analyze_database(url: str) -> None:
+    """Statistics for the planner, as autovacuum's ANALYZE would gather them (its threshold is
+    50 rows and 10 %, checked every minute): the servers' cached plans are made again with them."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(
+        url.replace("postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT"
+    )
+    with engine.connect() as connection:
+        connection.execute(text("ANALYZE"))
+    engine.dispose()
 
 
 def prepare_kanta(database_url: str) -> dict[str, str]:
@@ -347,6 +366,11 @@ def main() -> None:
         "--workers", type=int, default=WORKERS, help="gunicorn workers (Flask, Kanta)"
     )
     parser.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--no-analyze",
+        action="store_true",
+        help="skip the ANALYZE after warm-up (a database the planner knows nothing of)",
+    )
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
@@ -394,6 +418,7 @@ def main() -> None:
                         deliveries,
                         args.duration,
                         cwd=node_dir,
+                        analyze=None if args.no_analyze else peer_url,
                     )
                 )
         for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
@@ -407,6 +432,7 @@ def main() -> None:
                             env,
                             deliveries,
                             args.duration,
+                            analyze=None if args.no_analyze else url,
                         )
                     )
             else:

@@ -5,11 +5,10 @@ import os
 # never writes a session token, an HMAC or an OAuth code (see plugin/log_redaction.py).
 logger_class = "plugin.log_redaction.RedactingLogger"
 
-# Threads per worker (``KANTA_GUNICORN_THREADS``, 1 by default: sync workers). A webhook
-# delivery mostly waits for its commit to reach disk; with threads several transactions are in
-# flight per process and PostgreSQL flushes their commits together, so a server that takes the
-# webhooks runs threaded (the webhook benchmark uses 4). The checkout widget's short reads are
-# faster on sync workers (bench/README.md), hence the default.
+# Threads per worker (``KANTA_GUNICORN_THREADS``, 1 by default: sync workers, two per core as the
+# README deploys them). Sync workers are also the faster choice for the webhooks: on 2 cores, 4
+# sync workers took 25 % more deliveries a second than 2 workers of 4 threads, whose threads
+# contend for one interpreter lock per process (bench/README.md, 2026-12-02 17:20).
 threads = int(os.environ.get("KANTA_GUNICORN_THREADS", "1") or "1")
 worker_class = "gthread" if threads > 1 else "sync"
 

@@ -4,8 +4,8 @@
 
 One run measures, with the same client and the same deliveries:
 
-- Flask hello-world under the same gunicorn (2 workers of 4 threads, ``KANTA_GUNICORN_THREADS=4``
-  in ``gunicorn.conf.py``'s terms): the baseline every ratio uses;
+- Flask hello-world under the same gunicorn (4 sync workers, as the README deploys Kanta): the
+  baseline every ratio uses;
 - Express hello-world (2 cluster processes);
 - Shopify's Node stack doing a lean loyalty path (``../shared/peers/shopify-node``, installed
   here with npm into a temporary folder, on its own PostgreSQL database);
@@ -21,12 +21,12 @@ flatter a figure.
 Per server: 2 s of warm-up; on PostgreSQL, an ``ANALYZE`` of the server's database (Kanta's and
 the peer's alike), which autovacuum would have run by a store's first minute of traffic: a
 database created for the run and measured for 10 s otherwise never gets statistics, and its
-planner guesses (bench/README.md, 2026-12-02 16:30); then the peak (wrk's closed loop: 8 requests in flight), then the
-latency at about half the peak rate. Plain wrk has no rate option, so each connection is paced
-with a pause after every response (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to
-three) so that the rate lands near half the peak; the p99 reported is wrk's latency at that rate
-(closed loop, so a stalled request delays its connection's next one rather than being counted as
-queued).
+planner guesses (bench/README.md, 2026-12-02 17:30); then the peak (wrk's closed loop: 8
+requests in flight), then the latency at about half the peak rate. Plain wrk has no rate
+option, so each connection is paced with a pause after every response
+(``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to three) so that the rate lands near
+half the peak; the p99 reported is wrk's latency at that rate (closed loop, so a stalled request
+delays its connection's next one rather than being counted as queued).
 """
 
 from __future__ import annotations
@@ -65,8 +65,9 @@ PEER = ROOT.parent / "shared" / "peers" / "shopify-node"
 LUA = ROOT / "bench" / "deliveries.lua"
 BENCH_REDIS = "redis://127.0.0.1:6379/14"
 CONNECTIONS = 8
-THREADS = 4
-WORKERS = 2
+THREADS = 1
+WORKERS = 4
+NODE_PROCESSES = 2  # one event loop per core
 
 
 @dataclass
@@ -263,7 +264,8 @@ def gunicorn(target: str, workers: int = WORKERS, threads: int = THREADS) -> lis
     return [
         str(Path(sys.executable).parent / "gunicorn"),
         f"--workers={workers}",
-        # As a server that takes the webhooks is deployed (gunicorn.conf.py): threaded workers.
+        # As the README deploys a server (sync workers; gunicorn.conf.py): --threads > 1 measures
+        # gthread workers instead.
         f"--worker-class={'gthread' if threads > 1 else 'sync'}",
         f"--threads={threads}",
         "--bind=127.0.0.1:{port}",
@@ -367,6 +369,9 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, default=THREADS, help="threads per gunicorn worker")
     parser.add_argument(
+        "--node-processes", type=int, default=NODE_PROCESSES, help="cluster processes (Node)"
+    )
+    parser.add_argument(
         "--no-analyze",
         action="store_true",
         help="skip the ANALYZE after warm-up (a database the planner knows nothing of)",
@@ -397,10 +402,10 @@ def main() -> None:
         )
         if not args.no_node:
             node_dir = install_node(args.peer, tmp)
-            node_env = {"WORKERS": str(WORKERS)}
+            node_env = {"WORKERS": str(args.node_processes)}
             results.append(
                 measure(
-                    "Express hello-world (2 processes)",
+                    f"Express hello-world ({args.node_processes} processes)",
                     ["node", "express_hello.js"],
                     node_env,
                     deliveries,
@@ -412,7 +417,7 @@ def main() -> None:
             with postgres_database("kanta_bench_peer") as peer_url:
                 results.append(
                     measure(
-                        "Shopify Node stack, lean ledger (2 processes)",
+                        f"Shopify Node stack, lean ledger ({args.node_processes} processes)",
                         ["node", "peer.js"],
                         {**node_env, "PEER_PG": peer_url, "PEER_SECRET": API_SECRET},
                         deliveries,

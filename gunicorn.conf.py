@@ -8,7 +8,7 @@ logger_class = "plugin.log_redaction.RedactingLogger"
 # Threads per worker (``KANTA_GUNICORN_THREADS``, 1 by default: sync workers, two per core as the
 # README deploys them). Sync workers are also the faster choice for the webhooks: on 2 cores, 4
 # sync workers took 25 % more deliveries a second than 2 workers of 4 threads, whose threads
-# contend for one interpreter lock per process (bench/README.md, 2026-12-02 17:20).
+# contend for one interpreter lock per process (bench/README.md, 2026-12-02 17:26).
 threads = int(os.environ.get("KANTA_GUNICORN_THREADS", "1") or "1")
 worker_class = "gthread" if threads > 1 else "sync"
 

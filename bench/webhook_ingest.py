@@ -21,7 +21,7 @@ flatter a figure.
 Per server: 2 s of warm-up; on PostgreSQL, an ``ANALYZE`` of the server's database (Kanta's and
 the peer's alike), which autovacuum would have run by a store's first minute of traffic: a
 database created for the run and measured for 10 s otherwise never gets statistics, and its
-planner guesses (bench/README.md, 2026-12-02 17:30); then the peak (wrk's closed loop: 8
+planner guesses (bench/README.md, 2026-12-02 17:26); then the peak (wrk's closed loop: 8
 requests in flight), then the latency at about half the peak rate. Plain wrk has no rate
 option, so each connection is paced with a pause after every response
 (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to three) so that the rate lands near

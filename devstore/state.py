@@ -100,6 +100,11 @@ class StoreState:
         self._depth = 0  # nesting of _locked() by the thread holding the lock
         self._outbox: list[WebhookEvent] = []
         self._sink: Callable[[str, str, JSON], object] | None = None
+        # Held from taking the outbox to the last hand-over: a thread that flushes while another
+        # is handing over what it took waits for it, so every call returns only once the
+        # webhooks queued before its end reached the sink (re-entrant: a synchronous sink's
+        # request may call the store back on the same thread).
+        self._flushing = threading.RLock()
         self._graphql_log: list[JSON] = []
         self._forced_failures: list[FailureKind] = []
         self._buckets: dict[str, tuple[float, datetime]] = {}
@@ -185,10 +190,11 @@ class StoreState:
         sink = self._sink
         if sink is None:
             return
-        with self._lock:
-            events, self._outbox = self._outbox, []
-        for event in events:
-            sink(event.topic, event.shop_domain, event.payload)
+        with self._flushing:
+            with self._lock:
+                events, self._outbox = self._outbox, []
+            for event in events:
+                sink(event.topic, event.shop_domain, event.payload)
 
     def connect_webhooks(self, sink: Callable[[str, str, JSON], object] | None) -> None:
         """Hand every queued and future webhook to ``sink(topic, shop_domain, payload)``

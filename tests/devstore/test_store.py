@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -49,6 +50,36 @@ def test_place_order_queues_create_then_paid(store: DevStore) -> None:
     assert order["shipping_lines"][0]["price"] == "14.90"
     # 2 × 12.50 taxed at 8 %, gift card untaxed, plus shipping.
     assert order["total_price"] == str(Decimal("25.00") + Decimal("2.00") + 25 + Decimal("14.90"))
+
+
+def test_a_call_returns_only_once_earlier_webhooks_reached_the_sink(store: DevStore) -> None:
+    """Another thread's flush may take this call's webhooks from the outbox: the call waits until
+    that thread has handed them over (the demo's webhook sender saw an order placed by a test
+    only after the test had already found the delivery log empty)."""
+    mug = _variant(store, "Ceramic Mug")
+    order = {"customer_id": None, "items": [(mug, 1)], "payment_method": "Credit card",
+             "delivery_option": "Standard"}  # fmt: skip
+    store.place_order(**order)  # queued: no sink yet
+    handed: list[str] = []
+    inside, release = threading.Event(), threading.Event()
+
+    def sink(topic: str, _shop: str, _payload: object) -> None:
+        if threading.current_thread().name == "slow-flush":
+            inside.set()
+            release.wait(10)
+        handed.append(topic)
+
+    slow = threading.Thread(target=store.connect_webhooks, args=(sink,), name="slow-flush")
+    slow.start()
+    assert inside.wait(10)  # the other thread took the first order's webhooks
+    placing = threading.Thread(target=store.place_order, kwargs=order)
+    placing.start()
+    placing.join(0.3)
+    assert placing.is_alive()  # waits for the hand-over in flight
+    release.set()
+    placing.join(10)
+    slow.join(10)
+    assert handed == ["orders/create", "orders/paid"] * 2
 
 
 def test_pickup_pos_guest_and_test_orders(store: DevStore) -> None:

@@ -130,7 +130,9 @@ class MembersQuery:
     @classmethod
     def from_args(cls, args: Any, program: ProgramSettings) -> MembersQuery:
         errors: dict[str, str] = {}
-        text = (args.get("query") or "").strip()
+        # Stored strings never hold NUL (webhooks/payload.py drops it, PostgreSQL refuses it),
+        # so a search for one means the same without it.
+        text = (args.get("query") or "").replace("\x00", "").strip()
         if len(text) > MAX_QUERY:
             errors["query"] = f"at most {MAX_QUERY} characters"
         tier = args.get("tier") or None

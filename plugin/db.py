@@ -36,13 +36,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
-import psycopg
-from psycopg.errors import _WaitTimeout  # what psycopg raises when a wait's timeout expires
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+
+from .postgres import DatabaseStalled, DeadlineConnection, Pipeline
+
+__all__ = ["Database", "DatabaseStalled", "build_engine", "insert_for"]
 
 T = TypeVar("T")
 
@@ -79,26 +81,6 @@ def build_engine(url: str, *, timeout: float = DEFAULT_TIMEOUT, **kwargs: Any) -
     if parsed.get_driver_name() == "psycopg":
         _bound_postgresql_waits(engine, timeout)
     return engine
-
-
-class DatabaseStalled(psycopg.OperationalError):
-    """The server did not answer within the client's deadline (the connection is closed)."""
-
-
-class DeadlineConnection(psycopg.Connection[Any]):
-    """A psycopg connection whose every wait for the server ends after ``deadline`` seconds:
-    the connection is then closed (its protocol state is unknown) and OperationalError raised."""
-
-    deadline: float | None = None
-
-    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
-        try:
-            return super().wait(gen, interval, self.deadline if timeout is None else timeout)
-        except _WaitTimeout:
-            self.pgconn.finish()
-            raise DatabaseStalled(
-                f"the database did not answer within {self.deadline or timeout} s"
-            ) from None
 
 
 def _bound_postgresql_waits(engine: Engine, timeout: float) -> None:
@@ -165,7 +147,10 @@ class Database:
         )
 
         # The express lane's writes (``raw_transaction``): no pre-ping either, a dead connection
-        # is retried by the caller instead (a delivery is idempotent).
+        # is retried by the caller instead (a delivery is idempotent). Its connections are
+        # driven by ``Pipeline``, which prepares its own statements: psycopg must prepare none
+        # (its rollback would then deallocate them all), and there is nothing to reset on
+        # return (``raw_transaction`` always ends its transaction or drops the connection).
         self._raw_engine: Engine | None = None
 
     @property
@@ -177,7 +162,15 @@ class Database:
                 else build_engine(
                     self.url,
                     timeout=self._timeout,
-                    **{**self._engine_kwargs, "pool_pre_ping": False},
+                    **{
+                        **self._engine_kwargs,
+                        "pool_pre_ping": False,
+                        "pool_reset_on_return": None,
+                        "connect_args": {
+                            **self._engine_kwargs.get("connect_args", {}),
+                            "prepare_threshold": None,
+                        },
+                    },
                 )
             )
         return self._raw_engine
@@ -186,30 +179,30 @@ class Database:
     def raw_transaction(self) -> Iterator[Any]:
         """A driver cursor in one transaction (committed on success, rolled back on any
         exception), for the few hot statements written by hand (``ledger.express``). SQLite
-        takes the write lock up front, as ``transaction`` does; on PostgreSQL the cursor is in
-        pipeline mode (a statement's errors may surface only when a later answer is read, at
-        the latest at the COMMIT)."""
+        takes the write lock up front, as ``transaction`` does. On PostgreSQL the "cursor" is a
+        ``postgres.Pipeline``: ``execute`` queues a statement and returns its answer, and the
+        round trip happens only when an answer is read (the BEGIN goes with the first batch,
+        the last statements with the COMMIT), so a statement's error may surface only then."""
         fairy = self.raw_engine.raw_connection()
         dbapi: Any = fairy.dbapi_connection
+        pipeline = None if self.is_sqlite else Pipeline(dbapi)
         try:
-            cursor = dbapi.cursor()
-            if self.is_sqlite:
+            if pipeline is None:
+                cursor = dbapi.cursor()
                 cursor.execute("BEGIN IMMEDIATE")
                 yield cursor
                 cursor.execute("COMMIT")
             else:
-                # Pipeline mode: statements are sent without waiting, and the round trip
-                # happens only when an answer is read (the BEGIN goes with the first statement,
-                # the last statement with the COMMIT).
-                with dbapi.pipeline():
-                    yield cursor
-                    dbapi.commit()
+                yield pipeline
+                pipeline.commit()
         except BaseException:
             try:
                 if self.is_sqlite:
                     if dbapi.in_transaction:
                         dbapi.execute("ROLLBACK")
                 else:
+                    assert pipeline is not None
+                    pipeline.close()
                     dbapi.rollback()
             except Exception:  # the connection is gone: drop it from the pool
                 fairy.invalidate()

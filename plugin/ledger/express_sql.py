@@ -308,12 +308,11 @@ SELECT 1 / (SELECT count(*) FROM e)
 """
 
     def first(self, cursor: Any, params: dict[str, Any]) -> First | None:
-        # Both statements go in one round trip (pipeline mode): the second runs after the
-        # first has taken the customer's lock, on a snapshot of its own.
-        after_lock = cursor.connection.cursor()
-        cursor.execute(self.FIRST, params)
-        after_lock.execute(CUSTOMER_AFTER_LOCK, params)
-        row = cursor.fetchone()
+        # Both statements go in one round trip (``postgres.Pipeline``): the second runs after
+        # the first has taken the customer's lock, on a snapshot of its own.
+        first = cursor.execute(self.FIRST, params)
+        after_lock = cursor.execute(CUSTOMER_AFTER_LOCK, params)
+        row = first.fetchone()
         found = after_lock.fetchone()
         if row is None:
             return None

@@ -96,9 +96,9 @@ def register_extensions(app: Flask, settings: Any, config: dict[str, Any]) -> No
 def register_blueprints(app: Flask) -> None:
     from plugin.admin import register_admin
     from plugin.checkout import bp as checkout_api
-    from webhooks import bp as webhooks
+    from webhooks import install as install_webhooks
 
-    app.register_blueprint(webhooks)
+    install_webhooks(app)
     register_admin(app)
     app.register_blueprint(checkout_api)
 

@@ -19,7 +19,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse
+from werkzeug.wrappers import Response as WSGIResponse
 
 import webhooks.handlers
 import webhooks.intake
@@ -475,6 +476,59 @@ def test_a_failing_handler_is_a_500_and_writes_nothing(
     assert "Traceback" not in text
     assert "RuntimeError" not in text
     assert "ledger.py" not in text
+
+
+def test_a_failure_outside_the_handlers_is_a_json_500_without_a_trace(
+    app: Flask, client: FlaskClient, shop: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intake answers ahead of Flask (``WebhookIntake``): an error its own steps did not
+    foresee still gets the JSON 500 that Flask's error handler gives, and the log its trace."""
+
+    def broken(raw: bytes) -> Any:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(webhooks.intake, "read_payload", broken)
+    response = assert_refused_without_writes(
+        app, lambda: post_webhook(client, "orders/paid", paid_order(), webhook_id="w-1"), 500
+    )
+    assert response.get_json() == {"error": "internal error"}
+    assert "secret internals" not in response.get_data(as_text=True)
+
+
+def test_the_intake_answers_as_the_flask_view_does(app: Flask, shop: int) -> None:
+    """The middleware and the route it stands in front of give the same status, headers and
+    body: for a new order, for its redelivery, and for a bad signature."""
+
+    def answers(wsgi: Any, order_id: int, webhook_id: str) -> list[tuple[Any, ...]]:
+        body = json.dumps(paid_order(order_id)).encode()
+        headers = webhook_headers(
+            topic="orders/paid",
+            shop_domain=SHOP,
+            body=body,
+            secret=API_SECRET,
+            api_version="2026-04",
+            webhook_id=webhook_id,
+        )
+        forged = {**headers, "X-Shopify-Hmac-Sha256": "AAAA"}
+        seen = []
+        for sent in (headers, headers, forged):
+            environ = EnvironBuilder(
+                path="/webhooks", method="POST", data=body, headers=sent
+            ).get_environ()
+            response = WSGIResponse.from_app(wsgi, environ)
+            seen.append((response.status, sorted(response.headers.items()), response.get_data()))
+        return seen
+
+    intake = app.wsgi_app
+    assert isinstance(intake, webhooks.intake.WebhookIntake)
+    ahead = answers(intake, ORDER_ID, "w-1")
+    assert ahead == answers(intake.app, ORDER_ID + 1, "w-2")  # Flask's own view
+    assert [(status, body) for status, _, body in ahead] == [
+        ("200 OK", b'{"status": "ok"}'),
+        ("200 OK", b'{"status": "duplicate delivery"}'),
+        ("401 UNAUTHORIZED", b'{"status": "invalid_hmac"}'),
+    ]
+    assert ledger(app) == [("order_award", 40, 0), ("order_award", 40, 0)]
 
 
 @pytest.mark.parametrize("lane", ["general", "express"])

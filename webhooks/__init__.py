@@ -8,6 +8,15 @@ Shopify's own libraries: 400 missing headers or unreadable body, 401 bad HMAC, 4
 receipt and the handler's writes share one transaction).
 """
 
-from .intake import bp
+from flask import Flask
 
-__all__ = ["bp"]
+from .intake import WebhookIntake, bp
+
+
+def install(app: Flask) -> None:
+    """The route, and the middleware that answers it ahead of Flask (``WebhookIntake``)."""
+    app.register_blueprint(bp)
+    app.wsgi_app = WebhookIntake(app.wsgi_app, app.extensions["kanta"])  # type: ignore[method-assign]
+
+
+__all__ = ["WebhookIntake", "bp", "install"]

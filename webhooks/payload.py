@@ -102,10 +102,12 @@ def _clean(value: Any) -> Any:
 
 def _guard(payload: dict[str, Any]) -> None:
     """One pass over every object and array, iterative (no recursion limit to meet); about
-    35 µs for a 9 KB order."""
+    35 µs for a 7.5 KB order. Each key's role (an id, a list field, neither) is looked up in
+    ``_ROLES``, filled as keys are met: a payload's few hundred keys are a few dozen names."""
     stack: list[Any] = [payload]
     order_edit = payload.get("order_edit")
     pop, push = stack.pop, stack.append
+    roles = _ROLES
     while stack:
         node = pop()
         if type(node) is dict:
@@ -113,18 +115,41 @@ def _guard(payload: dict[str, Any]) -> None:
                 kind = type(item)
                 if kind is dict or kind is list:
                     push(item)
-                elif key[-2:] == "id" and (key == "id" or key[-3:] == "_id"):
-                    _check_id(key, item)
-                if key in LIST_FIELDS and kind is not list and item is not None:
-                    # orders/edited: ``order_edit.line_items`` (and its other changed lists) are
-                    # {additions, removals}; parse_order_edit checks their shape.
-                    if not (kind is dict and node is order_edit):
-                        raise BodyError(f"unreadable payload: {key} must be a list")
+                role = roles.get(key)
+                if role is None:
+                    role = _role(key)
+                if role:
+                    if role is _ID:
+                        if kind is not int or not -_INT64 <= item < _INT64:
+                            _check_id(key, item)
+                    elif kind is not list and item is not None:
+                        # orders/edited: ``order_edit.line_items`` (and its other changed
+                        # lists) are {additions, removals}; parse_order_edit checks their shape.
+                        if not (kind is dict and node is order_edit):
+                            raise BodyError(f"unreadable payload: {key} must be a list")
         else:
             for item in node:
                 kind = type(item)
                 if kind is dict or kind is list:
                     push(item)
+
+
+_ID, _LIST = 1, 2
+_ROLES: dict[str, int] = {}
+
+
+def _role(key: Any) -> int:
+    if type(key) is not str:  # never from JSON; a caller's own dict
+        return 0
+    if key in LIST_FIELDS:
+        role = _LIST
+    elif key == "id" or key.endswith("_id"):
+        role = _ID
+    else:
+        role = 0
+    if len(_ROLES) < 4096 and len(key) <= 64:  # the names a payload uses, not its values
+        _ROLES[key] = role
+    return role
 
 
 def _check_id(key: str, value: Any) -> None:

@@ -58,14 +58,26 @@ def award_order(
     append(session, shop, program, customer, change, now)
 
 
-def plan_award(
-    program: ProgramSettings, facts: OrderFacts, tier: Tier, currency: str, now: datetime
-) -> tuple[dict[str, Any], Change]:
-    """The awarded order's fields and its award entry, for the paying payload's ``facts`` at
-    ``tier``: computed once here, for ``award_order`` and for the express lane (``express``)."""
-    snapshot = OrderSnapshot.of(
+def award_snapshot(program: ProgramSettings, facts: OrderFacts) -> OrderSnapshot:
+    """The snapshot an award is taken from (kept with the order as ``facts``)."""
+    return OrderSnapshot.of(
         facts, include_shipping=program.include_shipping, include_tax=program.include_tax
     )
+
+
+def plan_award(
+    program: ProgramSettings,
+    facts: OrderFacts,
+    tier: Tier,
+    currency: str,
+    now: datetime,
+    snapshot: OrderSnapshot | None = None,
+) -> tuple[dict[str, Any], Change]:
+    """The awarded order's fields and its award entry, for the paying payload's ``facts`` at
+    ``tier``: computed once here, for ``award_order`` and for the express lane (``express``),
+    which passes the ``award_snapshot`` it goes on to settle."""
+    if snapshot is None:
+        snapshot = award_snapshot(program, facts)
     processed_at = facts.processed_at or now
     points = award_points(snapshot.eligible, program.earn_rate, tier.multiplier)
     pending = points if program.pending_days > 0 else 0

@@ -40,7 +40,7 @@ from ..loyalty.program import ProgramSettings
 from ..loyalty.settlement import OrderSnapshot
 from ..models import LedgerEntry, Order, WebhookReceipt
 from ..purchases import line_rows
-from .awards import plan_award
+from .awards import award_snapshot, plan_award
 from .entries import Change, move_projections
 from .express_sql import Write, for_dialect
 from .facts import facts_from_json, facts_json
@@ -158,9 +158,10 @@ def record_new_paid_order(
             )
         )
     tier = program.tier_for(projections.tier_points)
-    fields, award = plan_award(program, paying, tier, first.currency, now)
+    award_taken = award_snapshot(program, paying)
+    fields, award = plan_award(program, paying, tier, first.currency, now, award_taken)
     changes.append(award)
-    snapshot = _settled(program, fields, paying)
+    snapshot = _settled(program, award_taken, fields["awarded_points"], paying)
     if snapshot is None:
         raise NotExpress("the paying payload itself changes the award")
     for change in changes:
@@ -227,11 +228,11 @@ def record_new_paid_order(
 
 
 def _settled(
-    program: ProgramSettings, fields: dict[str, Any], paying: OrderFacts
+    program: ProgramSettings, before: OrderSnapshot, awarded: int, paying: OrderFacts
 ) -> dict[str, Any] | None:
-    """The award's snapshot after settling the paying event itself (``edits.apply_contents``):
-    None when that would move points (it never does for a payload paid as it stands)."""
-    before = OrderSnapshot.from_json(fields["facts"])
+    """The award's snapshot (``before``, as ``plan_award`` kept it) after settling the paying
+    event itself (``edits.apply_contents``): None when that would move points (it never does
+    for a payload paid as it stands)."""
     after, added = before.with_contents(paying)
     if added:
         return None
@@ -240,7 +241,7 @@ def _settled(
     reversed_after = after.reversed_eligible(amount_refunds_reverse=reverse)
     if reversed_before or reversed_after:
         return None
-    if cumulative_reversal(fields["awarded_points"], after.eligible, reversed_after):
+    if cumulative_reversal(awarded, after.eligible, reversed_after):
         return None
     return after.to_json()
 

@@ -187,8 +187,11 @@ class Values:
         self.binders: dict[tuple[str, str], Any] = {}
         self.loaders: dict[tuple[str, str], Any] = {}
         self.json: set[tuple[str, str]] = set()
+        # Per table, the binders of its non-JSON columns (``document``'s look-up, by name).
+        self.table_binders: dict[str, dict[str, Any]] = {}
         for model in MODELS:
             table: Table = model.__table__  # type: ignore[assignment]
+            by_name = self.table_binders.setdefault(table.name, {})
             for column in table.columns:
                 key = (table.name, column.name)
                 if isinstance(column.type, JSON):
@@ -197,6 +200,7 @@ class Values:
                 binder = column.type._cached_bind_processor(dialect)  # noqa: SLF001
                 if binder is not None:
                     self.binders[key] = binder
+                    by_name[column.name] = binder
                 if isinstance(column.type, UTCDateTime):  # the only type loaded back
                     loader = column.type._cached_result_processor(dialect, None)  # noqa: SLF001
                     if loader is not None:
@@ -212,11 +216,10 @@ class Values:
     def document(self, model: type[Any], row: dict[str, Any]) -> str:
         """``row`` as a JSON document for ``json_populate_record``: each value bound as its
         column binds it (exact decimals as text, aware UTC times), JSON columns nested."""
-        table = model.__tablename__
+        binders = self.table_binders[model.__tablename__]
         bound = {}
         for column, value in row.items():
-            key = (table, column)
-            binder = None if key in self.json else self.binders.get(key)
+            binder = binders.get(column)
             bound[column] = value if binder is None or value is None else binder(value)
         return orjson.dumps(bound, default=_decimal_text).decode()
 

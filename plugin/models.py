@@ -38,6 +38,14 @@ from sqlalchemy.types import TypeEngine
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
+# The shop of the rows every paid order writes (customers, orders, order_events, order_lines,
+# ledger_entries, webhook_receipts), without a foreign key (migration 0026): each of those keys
+# cost PostgreSQL a query and a lock on the one shops row that every delivery of the shop shares,
+# nine times a delivery. The intake holds that row once instead (``FOR KEY SHARE`` where it reads
+# the shop), as do the other writers that create customers (``ledger.hold_shop``), and
+# shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows table by table, so no row
+# can outlive its shop (tests/test_compliance.py).
+ShopKey = BigIntPK
 
 
 class ExactDecimal(TypeDecorator[Decimal]):
@@ -157,7 +165,7 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     # No index of its own: (shop_id, shopify_customer_id) answers by shop (migration 0025).
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     # Null once the customer is redacted: the anonymous totals stay, the identity goes.
     shopify_customer_id: Mapped[int | None] = mapped_column(BigInteger)
     email: Mapped[str | None] = mapped_column(String(320))
@@ -221,7 +229,7 @@ class Order(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     shopify_order_id: Mapped[int] = mapped_column(BigInteger)
     customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
     name: Mapped[str | None] = mapped_column(String(64))
@@ -274,7 +282,7 @@ class OrderEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     shopify_order_id: Mapped[int] = mapped_column(BigInteger)
     kind: Mapped[str] = mapped_column(String(16))
     source_id: Mapped[int] = mapped_column(BigInteger)
@@ -298,7 +306,7 @@ class LedgerEntry(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     source: Mapped[str] = mapped_column(String(16))
@@ -355,7 +363,7 @@ class WebhookReceipt(Base):
     __table_args__ = (UniqueConstraint("shop_id", "webhook_id"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     webhook_id: Mapped[str] = mapped_column(String(128))
     topic: Mapped[str] = mapped_column(String(64))
     event_id: Mapped[str | None] = mapped_column(String(128))
@@ -494,7 +502,7 @@ class OrderLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
-    shop_id: Mapped[int] = mapped_column(ForeignKey("shops.id", ondelete="CASCADE"))
+    shop_id: Mapped[int] = mapped_column(ShopKey)
     shopify_order_id: Mapped[int] = mapped_column(BigInteger)
     line_id: Mapped[int] = mapped_column(BigInteger)
     product_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -14,7 +14,7 @@ from decimal import Decimal
 import httpx
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text
 
 from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order, build_refund
 from plugin.models import Customer, LedgerEntry, WebhookReceipt
@@ -214,3 +214,105 @@ def test_the_daily_release_and_a_refund_of_the_same_customer_never_deadlock(
     with k.db.read() as session:
         row = session.scalars(select(Customer)).one()
         assert (row.points_balance, row.pending_points) == (100, 0)
+
+
+@pytest.mark.parametrize("topic", ["orders/paid", "refunds/create"])
+def test_shop_redact_waits_for_a_delivery_in_flight_and_deletes_its_rows(
+    make_app: object, postgres_url: str, topic: str
+) -> None:
+    """The tables a paid order writes have no foreign key to the shop (plugin/models.py,
+    ShopKey): the shop's row is held instead. A delivery in flight (``orders/paid`` takes the
+    express lane, ``refunds/create`` the general path) is paused after it read the shop: its
+    receipt waits for an uncommitted receipt of the same webhook id. shop/redact, sent meanwhile,
+    must wait for it, then delete what it wrote: no row outlives its shop."""
+    import threading
+
+    from devstore.payloads import build_app_uninstalled, build_shop_redact
+    from plugin.models import Order, OrderEvent, OrderLine, Shop
+    from tests.conftest import post_webhook
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    shop_id = install_shop(app)
+    k = app.extensions["kanta"]
+    assert post_webhook(app.test_client(), "app/uninstalled", build_app_uninstalled(1, SHOP))
+    customer = build_customer(ID_BASE + 55, email="late@example.com", first_name="L", last_name="T")
+    order = build_order(
+        order_id=ID_BASE + 5_000_000,
+        shop_domain=SHOP,
+        customer=customer,
+        lines=[LineSpec(title="Lamp", price=Decimal("30.00"))],
+    )
+    payload = order
+    if topic == "refunds/create":
+        payload = build_refund(
+            refund_id=ID_BASE + 5_100_000, order=order, lines=[(order["line_items"][0]["id"], 1)]
+        )
+    webhook_id = str(uuid.uuid4())
+    answers: dict[str, int] = {}
+
+    def deliver(name: str, topic: str, body: object, webhook_id: str) -> None:
+        answers[name] = post_webhook(
+            app.test_client(), topic, body, webhook_id=webhook_id
+        ).status_code
+
+    def waiting_for_locks() -> int:
+        with k.db.read() as session:
+            return int(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                or 0
+            )
+
+    def until(waiting: int) -> None:
+        deadline = time.monotonic() + 10
+        while waiting_for_locks() < waiting:
+            assert time.monotonic() < deadline, f"fewer than {waiting} transactions wait"
+            time.sleep(0.05)
+
+    with k.db.transaction() as blocker:
+        blocker.add(
+            WebhookReceipt(shop_id=shop_id, webhook_id=webhook_id, topic=topic, received_at=k.now())
+        )
+        blocker.flush()
+        delivery = threading.Thread(target=deliver, args=("delivery", topic, payload, webhook_id))
+        delivery.start()
+        until(1)  # the delivery has read (and holds) the shop; its receipt waits
+        redact = threading.Thread(
+            target=deliver,
+            args=("redact", "shop/redact", build_shop_redact(1, SHOP), str(uuid.uuid4())),
+        )
+        redact.start()
+        until(2)  # shop/redact waits too: for the delivery's hold on the shop
+        blocker.rollback()  # the delivery goes on and commits; then shop/redact runs
+    delivery.join(20)
+    redact.join(20)
+
+    assert answers == {"delivery": 200, "redact": 200}
+    with k.db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Shop)) == 0
+        for model in (Customer, Order, OrderEvent, OrderLine, LedgerEntry, WebhookReceipt):
+            assert session.scalar(select(func.count()).select_from(model)) == 0, model
+
+
+def test_a_writer_holding_a_deleted_shop_stops(make_app: object, postgres_url: str) -> None:
+    """``ledger.hold_shop``, for the writers that create customers outside the intake (the
+    checkout's join and choices, a balance import): a shop deleted meanwhile is a LedgerError,
+    not a customer row without its shop (the caller's transaction rolls back)."""
+    from plugin import ledger as ledger_service
+    from plugin.models import Shop
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    install_shop(app)
+    k = app.extensions["kanta"]
+    with k.db.transaction() as session:
+        shop = session.scalars(select(Shop)).one()
+        session.expunge(shop)
+    with k.db.transaction() as session:
+        session.execute(delete(Shop))
+    with k.db.transaction() as session:
+        with pytest.raises(ledger_service.LedgerError):
+            ledger_service.hold_shop(session, shop)

@@ -117,7 +117,11 @@ def handle(k: Kanta, environ: dict[str, Any]) -> Answer:
             return answer
     try:
         with k.db.transaction() as session:
-            shop = session.scalars(select(Shop).where(Shop.domain == domain)).one_or_none()
+            # Held until the commit (FOR KEY SHARE): shop/redact waits for this delivery's rows
+            # to be written before it deletes the shop's (plugin/models.py, ShopKey).
+            shop = session.scalars(
+                select(Shop).where(Shop.domain == domain).with_for_update(read=True, key_share=True)
+            ).one_or_none()
             if shop is None:
                 if topic in ACCEPTED_WITHOUT_SHOP:
                     return 200, "no data held for this shop"

@@ -30,7 +30,7 @@ FINISHED = ("done", "failed")
 @job("import_balances")
 def run_balance_import(kanta: Kanta, import_id: int) -> str:
     from ..admin.imports import ImportFileError, parse_balances, resolve_customers
-    from ..ledger import program_of
+    from ..ledger import hold_shop, program_of
     from ..ledger.imports import ImportConflict, ImportedBalance, import_balances
     from ..models import BalanceImport, Shop
 
@@ -101,6 +101,7 @@ def run_balance_import(kanta: Kanta, import_id: int) -> str:
                 return record.status  # another delivery of this job finished it meanwhile
             shop = session.get(Shop, shop_id)
             assert shop is not None
+            hold_shop(session, shop)
             written = import_balances(session, shop, program, import_id, rows, kanta.now())
             record.status, record.finished_at, record.csv_text = "done", kanta.now(), None
             record.imported, record.points_total = written, plan.points_total

@@ -12,9 +12,12 @@ cumulative against the award's snapshot (``loyalty.settlement``), so every inter
 duplication of an order's events ends in the same balance. A step that moves no points writes
 no entry.
 
-Lock order — every writer follows it: the order row is locked first (``SELECT … FOR UPDATE``,
-or the row lock of an upsert, on PostgreSQL; SQLite serialises writers), then the customer's
-later orders that a late delivery may correct (``tiers``, in id order), then the customer row.
+Lock order — every writer follows it: the shop's row is held first (``FOR KEY SHARE``: by the
+intake as it reads the shop, by other writers that create customers with ``hold_shop``;
+shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows), then the order row is
+locked (``SELECT … FOR UPDATE``, or the row lock of an upsert, on PostgreSQL; SQLite serialises
+writers), then the customer's later orders that a late delivery may correct (``tiers``, in id
+order), then the customer row.
 Nothing locks them the other way round: the daily release locks all its orders before any
 customer, the other jobs and the merchant's adjustments lock customers only, and
 ``customers/redact`` locks the customer's orders before the customer.
@@ -42,7 +45,7 @@ Modules, one concern each:
 from __future__ import annotations
 
 from .entries import Change, LedgerError, append, entry_by_key, program_of
-from .locks import lock_customer, lock_customer_by_pk, lock_order, suppression_key
+from .locks import hold_shop, lock_customer, lock_customer_by_pk, lock_order, suppression_key
 from .members import adjust_points, join_program
 from .orders import (
     ORDER_EVENT_KINDS,
@@ -78,6 +81,7 @@ __all__ = [
     "entry_by_key",
     "expire_inactive_points",
     "join_program",
+    "hold_shop",
     "lock_customer",
     "lock_customer_by_pk",
     "lock_order",

@@ -234,7 +234,9 @@ class Postgres:
 
     FIRST = f"""
 WITH shop AS (
+  -- Held until the commit, as the shops foreign key held it (plugin/models.py, ShopKey).
   SELECT id, program::text AS program, currency FROM shops WHERE domain = %(domain)s
+  FOR KEY SHARE
 ), receipt AS (
   INSERT INTO webhook_receipts (shop_id, webhook_id, topic, event_id, api_version,
                                 triggered_at, received_at)

@@ -1,4 +1,5 @@
-"""Locking (or creating) the rows every writer works on: the order first, then the customer."""
+"""Locking (or creating) the rows every writer works on: the shop's row held, then the order,
+then the customer."""
 
 from __future__ import annotations
 
@@ -47,6 +48,19 @@ def _upsert_locked(
         .returning(model)
     )
     return session.scalars(stmt, execution_options={"populate_existing": True}).one()
+
+
+def hold_shop(session: Session, shop: Shop) -> None:
+    """Hold the shop's row until the commit (``FOR KEY SHARE`` on PostgreSQL; SQLite serialises
+    writers), as a foreign key to it would: shop/redact, which locks it ``FOR UPDATE``, then waits
+    for this transaction's rows before it deletes the shop's. For writers that create customers
+    outside the intake (which holds the row as it reads the shop). ``LedgerError`` if the shop
+    was deleted meanwhile."""
+    held = session.execute(
+        select(Shop.id).where(Shop.id == shop.id).with_for_update(read=True, key_share=True)
+    ).first()
+    if held is None:
+        raise LedgerError("the shop has been deleted")
 
 
 def lock_order(session: Session, shop: Shop, shopify_order_id: int, now: datetime) -> Order:

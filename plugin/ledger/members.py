@@ -13,7 +13,7 @@ from ..loyalty.orders import (
 from ..models import Customer, LedgerEntry, RedactedCustomer, Shop
 from .awards import pay_welcome_bonus
 from .entries import Change, LedgerError, append, entry_by_key, program_of
-from .locks import lock_customer, lock_customer_by_pk, suppression_key
+from .locks import hold_shop, lock_customer, lock_customer_by_pk, suppression_key
 
 
 def adjust_points(
@@ -68,6 +68,7 @@ def join_program(
             RedactedCustomer.customer_key == suppression_key(shop.id, facts.shopify_id),
         )
     )
+    hold_shop(session, shop)
     customer = lock_customer(session, shop, facts, now, honour_redaction=False)
     assert customer is not None
     if not customer.is_member:

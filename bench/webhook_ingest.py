@@ -1,6 +1,7 @@
 """Webhook ingest benchmark: signed ``orders/paid`` deliveries, full path to commit, on wrk.
 
     .venv/bin/python bench/webhook_ingest.py [--db sqlite|postgresql|both] [--duration 10]
+        [--rounds 3]
 
 One run measures, with the same client and the same deliveries:
 
@@ -18,12 +19,16 @@ bodies of 3 lines, each delivery a new order (a new webhook id), 500 customers. 
 run that would send any delivery twice is refused, so redeliveries (cheap duplicates) never
 flatter a figure.
 
-Per server: 2 s of warm-up; on PostgreSQL, an ``ANALYZE`` of the server's database (Kanta's and
+The servers are measured in rounds (``--rounds``, 3 by default), each round every server in
+turn, so that a slow spell of a shared machine lowers one round's figures rather than one
+server's; each round's ratios compare servers measured minutes apart, and the table reports the
+median rate and the median of the rounds' ratios (with their range). Per server and round: 2 s
+of warm-up; on PostgreSQL, an ``ANALYZE`` of the server's database (Kanta's and
 the peer's alike), which autovacuum would have run by a store's first minute of traffic: a
 database created for the run and measured for 10 s otherwise never gets statistics, and its
 planner guesses (bench/README.md, 2026-12-02 17:26); then the peak (wrk's closed loop: 8
-requests in flight), then the latency at about half the peak rate. Plain wrk has no rate
-option, so each connection is paced with a pause after every response
+requests in flight); in the last round, then the latency at about half the peak rate. Plain
+wrk has no rate option, so each connection is paced with a pause after every response
 (``KANTA_BENCH_DELAY_MS``), calibrated in 4 s runs (up to three) so that the rate lands near
 half the peak; the p99 reported is wrk's latency at that rate (closed loop, so a stalled request
 delays its connection's next one rather than being counted as queued).
@@ -44,10 +49,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from statistics import median
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -81,11 +87,20 @@ class Run:
 
 
 @dataclass
-class Result:
+class Server:
+    """A server measured in every round: started afresh each time, on the same database, each
+    run starting in the file where its previous run stopped."""
+
     name: str
-    peak: Run
-    half: Run | None
-    cpu_ms: float  # server CPU (all its processes) per request at peak
+    command: list[str]
+    env: dict[str, str]
+    cwd: Path = ROOT
+    once_only: bool = True  # refuse a run that would send a delivery twice
+    analyze: str | None = None  # the PostgreSQL database to ANALYZE after the first warm-up
+    next_index: int = 1
+    peaks: list[Run] = field(default_factory=list)
+    cpu_ms: list[float] = field(default_factory=list)  # server CPU (all its processes) a request
+    half: Run | None = None
 
 
 def free_port() -> int:
@@ -204,54 +219,52 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> Non
     raise RuntimeError(f"{name} did not start")
 
 
-def measure(
-    name: str,
-    command: list[str],
-    env: dict[str, str],
-    deliveries: Path,
-    seconds: float,
-    *,
-    cwd: Path = ROOT,
-    once_only: bool = True,
-    analyze: str | None = None,
-) -> Result:
-    """Start the server (``{port}`` in ``command`` and ``PORT`` say where), warm it up, then
-    the peak and the half-load runs, each starting where the one before stopped in the file."""
+def measure(server: Server, deliveries: Path, seconds: float, *, latency: bool) -> None:
+    """Start the server (``{port}`` in its command and ``PORT`` say where), warm it up, then the
+    peak and, if ``latency``, the half-load runs; each starts where the one before stopped."""
     port = free_port()
     process = subprocess.Popen(
-        [part.replace("{port}", str(port)) for part in command],
-        cwd=cwd,
-        env={**os.environ, **env, "PORT": str(port)},
+        [part.replace("{port}", str(port)) for part in server.command],
+        cwd=server.cwd,
+        env={**os.environ, **server.env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for_port(port, process, name)
-        warm = wrk(port, deliveries, 2, start=1)
-        if analyze is not None:
-            analyze_database(analyze)
+        wait_for_port(port, process, server.name)
+        warm = wrk(port, deliveries, 2, start=server.next_index)
+        if server.analyze is not None and not server.peaks:
+            analyze_database(server.analyze)
         cpu0 = tree_cpu(process.pid)
         peak = wrk(port, deliveries, seconds, start=warm.next_index)
         cpu = tree_cpu(process.pid) - cpu0
-        target = peak.rate / 2
-        period = CONNECTIONS * 1000 / target  # ms between requests on one connection
-        pause, start, calibrations = period, peak.next_index, []
-        for _ in range(3):  # each connection's period is its pause plus the time per request
-            run = wrk(port, deliveries, 4, start=start, delay_ms=round(pause))
-            calibrations.append(run)
-            start = run.next_index
-            if abs(run.rate - target) <= 0.15 * target:
-                break
-            busy = CONNECTIONS * 1000 / max(run.rate, 1) - round(pause)
-            pause = max(0.0, period - busy)
-        half = wrk(port, deliveries, max(seconds * 0.8, 4), start=start, delay_ms=round(pause))
-        runs = (warm, peak, *calibrations, half)
-        if once_only and any(r.wrapped for r in runs):
-            raise SystemExit(f"{name}: ran out of deliveries; pass a larger --deliveries")
+        runs = [warm, peak]
+        start = peak.next_index
+        if latency:
+            target = peak.rate / 2
+            period = CONNECTIONS * 1000 / target  # ms between requests on one connection
+            pause = period
+            for _ in range(3):  # each connection's period is its pause plus the time per request
+                run = wrk(port, deliveries, 4, start=start, delay_ms=round(pause))
+                runs.append(run)
+                start = run.next_index
+                if abs(run.rate - target) <= 0.15 * target:
+                    break
+                busy = CONNECTIONS * 1000 / max(run.rate, 1) - round(pause)
+                pause = max(0.0, period - busy)
+            server.half = wrk(
+                port, deliveries, max(seconds * 0.8, 4), start=start, delay_ms=round(pause)
+            )
+            runs.append(server.half)
+            start = server.half.next_index
+        if server.once_only and any(r.wrapped for r in runs):
+            raise SystemExit(f"{server.name}: ran out of deliveries; pass a larger --deliveries")
         for run in runs:
             if run.errors:
-                print(f"warning: {name}: {run.errors} failed requests", file=sys.stderr)
-        return Result(name, peak, half, 1000 * cpu / max(peak.requests, 1))
+                print(f"warning: {server.name}: {run.errors} failed requests", file=sys.stderr)
+        server.next_index = start
+        server.peaks.append(peak)
+        server.cpu_ms.append(1000 * cpu / max(peak.requests, 1))
     finally:
         process.terminate()
         try:
@@ -360,8 +373,11 @@ def install_node(peer: Path, into: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--duration", type=float, default=10, help="seconds of the peak run")
-    parser.add_argument("--deliveries", type=int, default=40_000)
+    parser.add_argument("--duration", type=float, default=10, help="seconds of each peak run")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of every server's peak (median reported)"
+    )
+    parser.add_argument("--deliveries", type=int, default=60_000)
     parser.add_argument("--peer", type=Path, default=PEER, help="the Node peer's folder")
     parser.add_argument("--no-node", action="store_true", help="skip Express and the Node peer")
     parser.add_argument(
@@ -380,95 +396,89 @@ def main() -> None:
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (Debian: apt-get install wrk)")
 
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory() as tmp_name:
+    with tempfile.TemporaryDirectory() as tmp_name, ExitStack() as stack:
         tmp = Path(tmp_name)
         deliveries = tmp / "deliveries.tsv"
         size = write_deliveries(deliveries, args.deliveries)
         print(
             f"{args.deliveries} signed orders/paid deliveries (3 lines, 500 customers), "
-            f"mean body {size / 1024:.1f} KB; wrk 1 thread, {CONNECTIONS} connections",
+            f"mean body {size / 1024:.1f} KB; wrk 1 thread, {CONNECTIONS} connections; "
+            f"{args.rounds} rounds of {args.duration:g} s peaks",
             flush=True,
         )
-        results.append(
-            measure(
+        flask = gunicorn("app:create_app()", args.workers, args.threads)
+        servers = [
+            Server(
                 "Flask hello-world (same gunicorn)",
                 gunicorn("bench.hello:create_app()", args.workers, args.threads),
                 {},
-                deliveries,
-                args.duration,
                 once_only=False,
             )
-        )
+        ]
         if not args.no_node:
             node_dir = install_node(args.peer, tmp)
             node_env = {"WORKERS": str(args.node_processes)}
-            results.append(
-                measure(
+            peer_url = stack.enter_context(postgres_database("kanta_bench_peer"))
+            servers += [
+                Server(
                     f"Express hello-world ({args.node_processes} processes)",
                     ["node", "express_hello.js"],
                     node_env,
-                    deliveries,
-                    args.duration,
                     cwd=node_dir,
                     once_only=False,
-                )
-            )
-            with postgres_database("kanta_bench_peer") as peer_url:
-                results.append(
-                    measure(
-                        f"Shopify Node stack, lean ledger ({args.node_processes} processes)",
-                        ["node", "peer.js"],
-                        {**node_env, "PEER_PG": peer_url, "PEER_SECRET": API_SECRET},
-                        deliveries,
-                        args.duration,
-                        cwd=node_dir,
-                        analyze=None if args.no_analyze else peer_url,
-                    )
-                )
+                ),
+                Server(
+                    f"Shopify Node stack, lean ledger ({args.node_processes} processes)",
+                    ["node", "peer.js"],
+                    {**node_env, "PEER_PG": peer_url, "PEER_SECRET": API_SECRET},
+                    cwd=node_dir,
+                    analyze=None if args.no_analyze else peer_url,
+                ),
+            ]
         for db in ["postgresql", "sqlite"] if args.db == "both" else [args.db]:
             if db == "postgresql":
-                with postgres_database("kanta_bench") as url:
-                    env = prepare_kanta(url.replace("postgresql://", "postgresql+psycopg://", 1))
-                    results.append(
-                        measure(
-                            "Kanta / PostgreSQL",
-                            gunicorn("app:create_app()", args.workers, args.threads),
-                            env,
-                            deliveries,
-                            args.duration,
-                            analyze=None if args.no_analyze else url,
-                        )
-                    )
+                url = stack.enter_context(postgres_database("kanta_bench"))
+                env = prepare_kanta(url.replace("postgresql://", "postgresql+psycopg://", 1))
+                analyze = None if args.no_analyze else url
+                servers.append(Server("Kanta / PostgreSQL", flask, env, analyze=analyze))
             else:
                 env = prepare_kanta(f"sqlite:///{tmp / 'bench.sqlite3'}")
-                results.append(
-                    measure(
-                        "Kanta / SQLite",
-                        gunicorn("app:create_app()", args.workers, args.threads),
-                        env,
-                        deliveries,
-                        args.duration,
-                    )
-                )
+                servers.append(Server("Kanta / SQLite", flask, env))
+        # Round by round, every server in turn: a slow spell of a shared machine then lowers one
+        # round's figures, not one server's, and each round's ratios compare like with like.
+        for round_ in range(args.rounds):
+            last = round_ == args.rounds - 1
+            for server in servers:
+                measure(server, deliveries, args.duration, latency=last)
+            base = servers[0].peaks[-1].rate
+            print(
+                f"round {round_ + 1}: "
+                + ", ".join(f"{x.name.split(' (')[0]} {x.peaks[-1].rate:,.0f}/s" for x in servers)
+                + " | × hello: "
+                + ", ".join(f"{x.peaks[-1].rate / base:.2f}" for x in servers[1:]),
+                flush=True,
+            )
 
     empty_job_queue()
-    base = results[0].peak.rate
     print()
     print(
-        "| server | deliveries/s | × Flask hello | p99 ms at peak | p99 ms at ~half load "
-        "(rate reached) | server CPU ms/delivery |"
+        f"| server | deliveries/s (median of {args.rounds}) | × Flask hello (median; rounds) | "
+        "p99 ms at peak | p99 ms at ~half load (rate reached) | server CPU ms/delivery |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for r in results:
+    hello = servers[0]
+    for x in servers:
+        ratios = [run.rate / h.rate for run, h in zip(x.peaks, hello.peaks, strict=True)]
+        rounds = "–".join(f"{r:.2f}" for r in (min(ratios), max(ratios)))
         half = (
-            f"{r.half.p99_ms:.1f} ({r.half.rate:,.0f}/s = {r.half.rate / r.peak.rate:.0%})"
-            if r.half
+            f"{x.half.p99_ms:.1f} ({x.half.rate:,.0f}/s = {x.half.rate / x.peaks[-1].rate:.0%})"
+            if x.half
             else "–"
         )
         print(
-            f"| {r.name} | {r.peak.rate:,.0f} | {r.peak.rate / base:.2f} | "
-            f"{r.peak.p99_ms:.1f} | {half} | {r.cpu_ms:.2f} |"
+            f"| {x.name} | {median(run.rate for run in x.peaks):,.0f} | "
+            f"{median(ratios):.2f} ({rounds}) | {median(run.p99_ms for run in x.peaks):.1f} | "
+            f"{half} | {median(x.cpu_ms):.2f} |"
         )
 
 

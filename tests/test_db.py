@@ -27,3 +27,37 @@ def test_a_writer_proceeds_while_a_read_session_is_open(tmp_path: Path) -> None:
             assert mode == "wal"
     finally:
         db.dispose()
+
+
+def test_writers_queue_for_the_write_lock_and_keep_the_busy_timeout(tmp_path: Path) -> None:
+    """A second writer waits while the first holds SQLite's write lock (``begin_immediate``
+    asks for it again and again rather than failing), goes on once it is free, and leaves the
+    connection's busy timeout as it found it for the statements that follow."""
+    import threading
+
+    from plugin.db import SQLITE_BUSY_MS
+
+    db = Database(f"sqlite:///{tmp_path / 'writers.sqlite3'}")
+    try:
+        with db.transaction() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+        second_done = threading.Event()
+
+        def second_writer() -> None:
+            with db.transaction() as writer:
+                writer.execute(text("INSERT INTO t VALUES (2)"))
+                timeout = writer.execute(text("PRAGMA busy_timeout")).scalar_one()
+                assert timeout == SQLITE_BUSY_MS
+            second_done.set()
+
+        with db.transaction() as first:
+            first.execute(text("INSERT INTO t VALUES (1)"))
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            assert not second_done.wait(0.3), "the second writer did not wait for the lock"
+        thread.join(10)
+        assert second_done.is_set()
+        with db.read() as reader:
+            assert reader.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 2]
+    finally:
+        db.dispose()

@@ -44,7 +44,7 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 # nine times a delivery. The intake holds that row once instead (``FOR KEY SHARE`` where it reads
 # the shop), as do the other writers that create customers (``ledger.hold_shop``), and
 # shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows table by table, so no row
-# can outlive its shop (tests/test_compliance.py).
+# can outlive its shop (tests/test_concurrency_postgres.py).
 ShopKey = BigIntPK
 
 

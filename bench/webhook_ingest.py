@@ -406,7 +406,7 @@ def main() -> None:
             f"{args.rounds} rounds of {args.duration:g} s peaks",
             flush=True,
         )
-        flask = gunicorn("app:create_app()", args.workers, args.threads)
+        kanta = gunicorn("app:create_app()", args.workers, args.threads)
         servers = [
             Server(
                 "Flask hello-world (same gunicorn)",
@@ -440,10 +440,10 @@ def main() -> None:
                 url = stack.enter_context(postgres_database("kanta_bench"))
                 env = prepare_kanta(url.replace("postgresql://", "postgresql+psycopg://", 1))
                 analyze = None if args.no_analyze else url
-                servers.append(Server("Kanta / PostgreSQL", flask, env, analyze=analyze))
+                servers.append(Server("Kanta / PostgreSQL", kanta, env, analyze=analyze))
             else:
                 env = prepare_kanta(f"sqlite:///{tmp / 'bench.sqlite3'}")
-                servers.append(Server("Kanta / SQLite", flask, env))
+                servers.append(Server("Kanta / SQLite", kanta, env))
         # Round by round, every server in turn: a slow spell of a shared machine then lowers one
         # round's figures, not one server's, and each round's ratios compare like with like.
         for round_ in range(args.rounds):

@@ -169,7 +169,7 @@ def wrk(port: int, deliveries: Path, seconds: float, *, start: int, delay_ms: in
             "wrk",
             "-t1",
             f"-c{CONNECTIONS}",
-            f"-d{seconds:g}s",
+            f"-d{max(1, round(seconds))}s",  # wrk takes whole seconds only
             "--latency",
             "--timeout=10s",
             "-s",

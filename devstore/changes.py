@@ -20,17 +20,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from devstore.payloads import (
-    _NIL,
-    LineSpec,
-    _currencies_of,
-    _read_amount,
-    _ts,
-    build_order,
-    build_refund,
-    derive_id,
-    money,
-)
+from devstore.payloads import LineSpec, build_order, build_refund, derive_id, money
+from devstore.payloads.amounts import NIL, currencies_of, read_amount, ts
 
 JSON = dict[str, Any]
 
@@ -47,7 +38,7 @@ def build_amount_refund(
     refund = build_refund(
         refund_id=refund_id, order=order, lines=[], note=note, created_at=created_at
     )
-    cur = _currencies_of(order)
+    cur = currencies_of(order)
     returned = cur.amount(amount)
     refund["order_adjustments"].append(
         {
@@ -57,7 +48,7 @@ def build_amount_refund(
             "amount": money(-returned.shop),
             "amount_set": cur.money_set(-returned),
             "tax_amount": "0.00",
-            "tax_amount_set": cur.money_set(_NIL),
+            "tax_amount_set": cur.money_set(NIL),
             "kind": "refund_discrepancy",
             "reason": "Refund discrepancy",
         }
@@ -110,7 +101,7 @@ def build_edited_order(
     due (``partially_paid``)."""
     updated = copy.deepcopy(order)
     moment = edited_at or datetime.fromisoformat(order["updated_at"]) + timedelta(hours=2)
-    cur = _currencies_of(order)
+    cur = currencies_of(order)
     by_id = {line["id"]: line for line in updated["line_items"]}
     delta = Decimal(0)
     for line_id, units in remove or []:
@@ -126,7 +117,7 @@ def build_edited_order(
         updated["line_items"].append(line)
         delta += _unit_net(line) * line["quantity"]
     for name in ("current_subtotal_price", "current_total_price"):
-        value = _read_amount(updated[f"{name}_set"]).shop + delta
+        value = read_amount(updated[f"{name}_set"]).shop + delta
         updated[name] = money(value)
         updated[f"{name}_set"] = cur.money_set(cur.amount(value))
     if new_lines:
@@ -139,7 +130,7 @@ def build_edited_order(
         updated["financial_status"] = "partially_paid"
     elif updated["financial_status"] in ("partially_paid", "pending"):
         updated["financial_status"] = "paid"
-    updated["updated_at"] = _ts(moment)
+    updated["updated_at"] = ts(moment)
     return updated
 
 
@@ -166,7 +157,7 @@ def build_order_edit(
         "order_edit": {
             "id": edit_id,
             "app_id": None,
-            "created_at": _ts(moment),
+            "created_at": ts(moment),
             "notify_customer": False,
             "order_id": order["id"],
             "staff_note": "",

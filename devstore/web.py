@@ -120,6 +120,12 @@ def create_devstore_app(
         status = data.get("status") if isinstance(data, dict) else None
         return status[:80] if isinstance(status, str) else body[:80]
 
+    @app.template_filter("readable_json")
+    def readable_json(value: object) -> str:
+        """JSON as a person reads it: "Local delivery · your usual", not "\\u00b7" (Jinja's
+        ``tojson`` escapes every non-ASCII character; autoescaping keeps this HTML-safe)."""
+        return json.dumps(value, ensure_ascii=False)
+
     def current_shop() -> str:
         shop = request.values.get("shop") or store.default_shop
         if shop not in store.shop_domains():

@@ -86,6 +86,8 @@ def test_a_returning_shopper_finds_her_usual_payment_and_delivery_first(
     expect(deliveries.first).to_contain_text("Standard")
     expect(back.locator("#delivery-options")).to_contain_text("Express · your usual")
     expect(back.locator("#function-operations")).to_contain_text("paymentMethodMove")
+    # What the Functions did, as a person reads it (not "\\u00b7").
+    expect(back.locator("#function-operations")).to_contain_text("Express · your usual")
     back.screenshot(path=str(ARTIFACTS / "checkout-returning-shopper.png"), full_page=True)
     context.close()
 

@@ -151,7 +151,7 @@ class Customer(Base):
         UniqueConstraint("shop_id", "shopify_customer_id"),
         Index("ix_customers_shop_email", "shop_id", "email"),
         Index("ix_customers_shop_points", "shop_id", "points_balance"),
-        # The admin's member list (plugin/admin/members.py): one index per access path.
+        # The admin's member list (plugin/admin/members_query.py): one index per access path.
         Index("ix_customers_shop_member_id", "shop_id", "is_member", "id"),
         Index("ix_customers_shop_tier_id", "shop_id", "tier_key", "id"),
         # The after-commit outbox (plugin/jobs/preferences.py): only the customers waiting.
@@ -195,7 +195,7 @@ class Customer(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-# Prefix search of members by email or name (plugin/admin/members.py), case-insensitive.
+# Prefix search of members by email or name (plugin/admin/members_query.py), case-insensitive.
 # text_pattern_ops lets PostgreSQL use the index for LIKE 'prefix%' whatever its collation.
 for _name, _column in (
     ("email", Customer.email),

@@ -5,7 +5,8 @@ OpenAPI document (``OPENAPI_PATHS``, optional ``OPENAPI_SCHEMAS``; see ``openapi
 
 - ``home``: the app home ``/``, first contact, the patch-ID-token page, ``/healthz``;
 - ``program``: ``/program`` and ``GET``/``PUT /api/admin/program`` (with its audit trail);
-- ``members``: ``/members`` and ``GET /api/admin/members`` (search, tier filter, keyset pages);
+- ``members``: ``/members`` and ``GET /api/admin/members`` (search, tier filter, keyset pages:
+  ``members_query``);
 - ``member``: ``/members/<id>``, ``GET /api/admin/members/<id>``, adjustments;
 - ``analytics_page``: ``/analytics`` and ``GET /api/admin/analytics`` (figures: ``analytics``);
 - ``segments_page``: ``/segments``, ``/api/admin/segments/…`` (filters and export: ``segments``);

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlalchemy import insert, text
 from sqlalchemy.engine import Connection
 
-from plugin.admin.members import (
+from plugin.admin.members_query import (
     PAGE_SIZE,
     Budget,
     MembersQuery,

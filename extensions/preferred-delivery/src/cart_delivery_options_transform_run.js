@@ -11,15 +11,11 @@
  * - the usual option is the cheapest, or tied for cheapest, of the group's SHIPPING options:
  *   move it to index 0 (nothing if it is already there);
  * - it costs more: move nothing, rename it "<title> · your usual" so the shopper can pick it;
- * - no shipping option matches, but a LOCAL (local delivery) one does: rename that one, never
- *   move it (Kanta learns local delivery as a choice, plugin/loyalty/preferences.py; moved
- *   first, it would be selected ahead of the cheapest shipping option);
  * - no preference, a guest, an unknown title, or a price that cannot be read: nothing.
  *
- * "Cheapest" compares SHIPPING options only, and a shipping match wins over a local option of
- * the same title: a remembered shipping method never lands on a local-delivery option that
- * happens to share its title, and pickup prices do not make a shipping option look dear.
- * Pickup and pickup-point options are never matched (pickup is not learned as a choice).
+ * Only SHIPPING options are considered, both for the match and for "cheapest": a remembered
+ * shipping method never lands on a pickup, pickup-point or local-delivery option that happens to
+ * share its title, and pickup prices do not make a shipping option look dear.
  */
 import { normalizeName, readPreferences } from "../../shared/preferences.js";
 import { compareDecimal } from "./decimal.js";
@@ -59,54 +55,26 @@ export function cartDeliveryOptionsTransformRun(input) {
  */
 function operationForGroup(group, wanted) {
   const options = Array.isArray(group?.deliveryOptions) ? group.deliveryOptions : [];
-  const shipping = ofType(options, "SHIPPING");
-  const usual = matching(shipping, wanted);
-  if (usual === undefined) {
-    const local = matching(ofType(options, "LOCAL"), wanted);
-    return local === undefined ? null : renamed(local);
-  }
+  const shipping = options.filter(
+    (option) =>
+      option?.deliveryMethodType === "SHIPPING" &&
+      typeof option.handle === "string" &&
+      option.handle !== "",
+  );
+  const usual =
+    shipping.find((option) => normalizeName(option.title) === wanted) ??
+    shipping.find((option) => normalizeName(option.code) === wanted);
+  if (usual === undefined) return null;
 
   const price = priceRank(usual, shipping);
   if (price === "cheapest") {
     if (options.indexOf(usual) === 0) return null;
     return { deliveryOptionMove: { deliveryOptionHandle: usual.handle, index: 0 } };
   }
-  return price === "dearer" ? renamed(usual) : null;
-}
-
-/**
- * The options of one delivery method type that carry a handle to operate on.
- * @param {any[]} options
- * @param {string} type
- * @returns {any[]}
- */
-function ofType(options, type) {
-  return options.filter(
-    (option) => option?.deliveryMethodType === type && typeof option.handle === "string" && option.handle !== "",
-  );
-}
-
-/**
- * The option whose title, else whose code, is the remembered one.
- * @param {any[]} options
- * @param {string} wanted
- * @returns {any | undefined}
- */
-function matching(options, wanted) {
-  return (
-    options.find((option) => normalizeName(option.title) === wanted) ??
-    options.find((option) => normalizeName(option.code) === wanted)
-  );
-}
-
-/**
- * "<title> · your usual", or nothing for an option without a title to keep.
- * @param {any} option
- * @returns {RenameOperation | null}
- */
-function renamed(option) {
-  if (typeof option.title !== "string" || option.title.trim() === "") return null;
-  return { deliveryOptionRename: { deliveryOptionHandle: option.handle, title: option.title + USUAL_SUFFIX } };
+  if (price === "dearer" && typeof usual.title === "string" && usual.title.trim() !== "") {
+    return { deliveryOptionRename: { deliveryOptionHandle: usual.handle, title: usual.title + USUAL_SUFFIX } };
+  }
+  return null;
 }
 
 /**

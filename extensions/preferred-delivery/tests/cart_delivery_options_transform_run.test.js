@@ -95,50 +95,14 @@ describe("cartDeliveryOptionsTransformRun", () => {
     });
   });
 
-  test("a shipping option wins over a local or pickup option of the same title", () => {
+  test("never moves a shipping preference onto a pickup or local option of the same title", () => {
     const groups = [
       {
         id: "g1",
         deliveryOptions: [
+          option("h-ship-exp", "Express", "9.00"),
+          option("h-pickup", "Standard", "0.00", { type: "PICK_UP" }),
           option("h-local", "Standard", "0.00", { type: "LOCAL" }),
-          option("h-pickup", "Standard", "0.00", { type: "PICK_UP" }),
-          option("h-ship-exp", "Express", "9.00"),
-          option("h-ship-std", "Standard", "4.00"),
-        ],
-      },
-    ];
-    assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("Standard", { groups })), {
-      operations: [move("h-ship-std")],
-    });
-  });
-
-  test("a usual local delivery is marked, never moved, even when it is the cheapest", () => {
-    const local = (amount) => ({
-      id: "g1",
-      deliveryOptions: [
-        option("h-std", "Standard", "4.90"),
-        option("h-exp", "Express", "14.90"),
-        option("h-local", "Local delivery", amount, { code: "LOCAL", type: "LOCAL" }),
-      ],
-    });
-    for (const amount of ["6.00", "0.00"]) {
-      assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("Local delivery", { groups: [local(amount)] })), {
-        operations: [rename("h-local", "Local delivery · your usual")],
-      });
-    }
-    // Matched by its code too, as shipping options are.
-    assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("local", { groups: [local("6.00")] })), {
-      operations: [rename("h-local", "Local delivery · your usual")],
-    });
-  });
-
-  test("pickup and pickup-point options are never matched", () => {
-    const groups = [
-      {
-        id: "g1",
-        deliveryOptions: [
-          option("h-ship-exp", "Express", "9.00"),
-          option("h-pickup", "Standard", "0.00", { type: "PICK_UP" }),
           option("h-point", "Standard", "0.00", { type: "PICKUP_POINT" }),
         ],
       },

@@ -15,7 +15,10 @@
  *
  * Only SHIPPING options are considered, both for the match and for "cheapest": a remembered
  * shipping method never lands on a pickup, pickup-point or local-delivery option that happens to
- * share its title, and pickup prices do not make a shipping option look dear.
+ * share its title, and pickup prices do not make a shipping option look dear. A usual local
+ * delivery (Kanta learns it, and the widget shows it) is left alone too: "You can't modify local
+ * delivery and local pickup options with delivery customizations" (shopify.dev, Delivery
+ * Customization Function API, limitations).
  */
 import { normalizeName, readPreferences } from "../../shared/preferences.js";
 import { compareDecimal } from "./decimal.js";

@@ -110,6 +110,21 @@ describe("cartDeliveryOptionsTransformRun", () => {
     assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("Standard", { groups })), NO_CHANGES);
   });
 
+  test("a usual local delivery is left alone: Shopify does not let delivery customizations modify it", () => {
+    const groups = [
+      {
+        id: "g1",
+        deliveryOptions: [
+          option("h-std", "Standard", "4.90"),
+          option("h-exp", "Express", "14.90"),
+          option("h-local", "Local delivery", "6.00", { code: "LOCAL", type: "LOCAL" }),
+        ],
+      },
+    ];
+    assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("Local delivery", { groups })), NO_CHANGES);
+    assert.deepEqual(cartDeliveryOptionsTransformRun(prefer("local", { groups })), NO_CHANGES);
+  });
+
   test("free pickup does not make the cheapest shipping option look dear", () => {
     const groups = [
       {

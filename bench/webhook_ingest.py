@@ -480,6 +480,20 @@ def main() -> None:
             f"{median(ratios):.2f} ({rounds}) | {median(run.p99_ms for run in x.peaks):.1f} | "
             f"{half} | {median(x.cpu_ms):.2f} |"
         )
+    # The other target: Kanta against the Node peer, round by round (same client, same
+    # machine minutes apart), and the ratio of the two medians.
+    peer = next((x for x in servers if x.name.startswith("Shopify Node stack")), None)
+    if peer is not None:
+        print()
+        for x in servers:
+            if not x.name.startswith("Kanta"):
+                continue
+            rounds = [run.rate / p.rate for run, p in zip(x.peaks, peer.peaks, strict=True)]
+            medians = median(run.rate for run in x.peaks) / median(run.rate for run in peer.peaks)
+            print(
+                f"{x.name} ÷ the Node peer: {medians:.2f} (medians); rounds "
+                + ", ".join(f"{r:.2f}" for r in rounds)
+            )
 
 
 if __name__ == "__main__":

@@ -16,10 +16,13 @@ DEFAULT_SCOPES = (
 
 @dataclass(frozen=True)
 class PaymentMethod:
-    """A payment method as the checkout lists it; ``gateway`` is what the order records."""
+    """A payment method as the checkout lists it; ``gateway`` is what the order records. A
+    ``wallet`` (Shop Pay, Apple Pay, …) can be hidden by a Payment Customization, never moved
+    or renamed (``../shared/reference/platform-2026-12.md`` §1b)."""
 
     name: str
     gateway: str
+    wallet: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,7 @@ class DeliveryOption:
 PAYMENT_METHODS: tuple[PaymentMethod, ...] = (
     PaymentMethod("Credit card", "shopify_payments"),
     PaymentMethod("PayPal", "paypal"),
-    PaymentMethod("Shop Pay", "shopify_payments"),
+    PaymentMethod("Shop Pay", "shopify_payments", wallet=True),
     PaymentMethod("Cash on Delivery (COD)", "Cash on Delivery (COD)"),
     PaymentMethod("Bank Deposit", "Bank Deposit"),
 )

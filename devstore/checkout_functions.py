@@ -6,6 +6,11 @@ output a list of operations (move, rename, hide), which Shopify applies before t
 the lists; the first option of each is selected. The devstore does the same with the app's real
 Function code, run by Node (``extensions/run-function.mjs payment|delivery``: Function input JSON
 on stdin, ``{"operations": [...]}`` on stdout, the contract of that script).
+
+Like Shopify, it drops what a Function may not do, silently for the buyer (the page lists the
+dropped operations): moving or renaming a wallet (only hiding one is allowed), and any operation
+on a local delivery or local pickup option ("You can't modify local delivery and local pickup
+options with delivery customizations", shopify.dev's Delivery Customization Function API).
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from typing import Any
 from devstore.catalogue import DeliveryOption, PaymentMethod
 
 JSON = dict[str, Any]
+# Delivery method types no delivery customization may touch (local delivery, local pickup).
+UNMODIFIABLE_DELIVERY_TYPES = frozenset({"LOCAL", "PICK_UP"})
 RUNNER = Path(
     os.environ.get(
         "DEVSTORE_FUNCTION_RUNNER",
@@ -33,6 +40,7 @@ RUNNER = Path(
 class ShownPayment:
     id: str
     name: str
+    wallet: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +59,7 @@ class CheckoutLists:
     payments: list[ShownPayment]
     deliveries: list[ShownDelivery]
     operations: list[JSON] = field(default_factory=list)
+    dropped: list[JSON] = field(default_factory=list)  # what Shopify would not apply
     problems: list[str] = field(default_factory=list)
 
 
@@ -128,39 +137,54 @@ def _move(items: list[Any], position: int, index: int) -> None:
     items.insert(max(0, min(index, len(items))), item)
 
 
-def apply_payment_operations(shown: list[ShownPayment], operations: list[JSON]) -> None:
+def apply_payment_operations(shown: list[ShownPayment], operations: list[JSON]) -> list[JSON]:
+    """Apply ``operations`` as Shopify does; returns those it would drop (a wallet moved or
+    renamed)."""
+    dropped: list[JSON] = []
     for op in operations:
         if "paymentMethodMove" in op:
             move = op["paymentMethodMove"]
             at = next((i for i, m in enumerate(shown) if m.id == move.get("paymentMethodId")), None)
-            if at is not None:
+            if at is not None and shown[at].wallet:
+                dropped.append(op)
+            elif at is not None:
                 _move(shown, at, int(move.get("index", 0)))
         elif "paymentMethodRename" in op:
             rename = op["paymentMethodRename"]
             for i, m in enumerate(shown):
                 if m.id == rename.get("paymentMethodId"):
-                    shown[i] = replace(m, name=str(rename.get("name", m.name)))
+                    if m.wallet:
+                        dropped.append(op)
+                    else:
+                        shown[i] = replace(m, name=str(rename.get("name", m.name)))
         elif "paymentMethodHide" in op:
             hidden = op["paymentMethodHide"].get("paymentMethodId")
             shown[:] = [m for m in shown if m.id != hidden]
+    return dropped
 
 
-def apply_delivery_operations(shown: list[ShownDelivery], operations: list[JSON]) -> None:
+def apply_delivery_operations(shown: list[ShownDelivery], operations: list[JSON]) -> list[JSON]:
+    """Apply ``operations`` as Shopify does; returns those it would drop (any operation on a
+    local delivery or local pickup option)."""
+    dropped: list[JSON] = []
     for op in operations:
-        if "deliveryOptionMove" in op:
-            move = op["deliveryOptionMove"]
-            handle = move.get("deliveryOptionHandle")
+        name = next(iter(op), "")
+        handle = op[name].get("deliveryOptionHandle") if isinstance(op.get(name), dict) else None
+        target = next((o for o in shown if o.handle == handle), None)
+        if target is not None and target.method_type in UNMODIFIABLE_DELIVERY_TYPES:
+            dropped.append(op)
+        elif "deliveryOptionMove" in op:
             at = next((i for i, o in enumerate(shown) if o.handle == handle), None)
             if at is not None:
-                _move(shown, at, int(move.get("index", 0)))
+                _move(shown, at, int(op["deliveryOptionMove"].get("index", 0)))
         elif "deliveryOptionRename" in op:
             rename = op["deliveryOptionRename"]
             for i, o in enumerate(shown):
-                if o.handle == rename.get("deliveryOptionHandle"):
+                if o.handle == handle:
                     shown[i] = replace(o, title=str(rename.get("title", o.title)))
         elif "deliveryOptionHide" in op:
-            hidden = op["deliveryOptionHide"].get("deliveryOptionHandle")
-            shown[:] = [o for o in shown if o.handle != hidden]
+            shown[:] = [o for o in shown if o.handle != handle]
+    return dropped
 
 
 def checkout_lists(
@@ -173,7 +197,10 @@ def checkout_lists(
     pay_in = payment_input(methods, customer)
     ship_in = delivery_input(options, currency, customer)
     lists = CheckoutLists(
-        payments=[ShownPayment(m["id"], m["name"]) for m in pay_in["paymentMethods"]],
+        payments=[
+            ShownPayment(entry["id"], entry["name"], method.wallet)
+            for entry, method in zip(pay_in["paymentMethods"], methods, strict=True)
+        ],
         deliveries=[
             ShownDelivery(
                 o["handle"], o["title"], o["code"], o["cost"]["amount"], o["deliveryMethodType"]
@@ -189,7 +216,7 @@ def checkout_lists(
             continue
         lists.operations.extend(operations)
         if kind == "payment":
-            apply_payment_operations(lists.payments, operations)
+            lists.dropped += apply_payment_operations(lists.payments, operations)
         else:
-            apply_delivery_operations(lists.deliveries, operations)
+            lists.dropped += apply_delivery_operations(lists.deliveries, operations)
     return lists

@@ -316,3 +316,65 @@ def test_a_writer_holding_a_deleted_shop_stops(make_app: object, postgres_url: s
     with k.db.transaction() as session:
         with pytest.raises(ledger_service.LedgerError):
             ledger_service.hold_shop(session, shop)
+
+
+def test_the_outbox_drain_holds_the_shop_before_any_row_of_the_customer(
+    make_app: object, postgres_url: str
+) -> None:
+    """shop/redact locks the shop, then deletes its customers. The drain (learning a customer's
+    choices, then recording the metafield it wrote) writes rows with foreign keys to both: it
+    must hold the shop first, like every writer. Taken the other way round (the customer's row by
+    a foreign key check, then the shop's), a drain running as shop/redact arrived deadlocked
+    with it. While shop/redact holds the shop, a drain waits without holding the customer."""
+    import threading
+
+    from plugin.jobs.preferences import learn_and_sync_preferences
+    from plugin.models import CustomerPreference, Shop
+    from tests.conftest import post_webhook
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    shop_id = install_shop(app)
+    k = app.extensions["kanta"]
+    customer = build_customer(
+        ID_BASE + 56, email="drain@example.com", first_name="D", last_name="R"
+    )
+    order = build_order(
+        order_id=ID_BASE + 5_200_000,
+        shop_domain=SHOP,
+        customer=customer,
+        lines=[LineSpec(title="Lamp", price=Decimal("30.00"))],
+    )
+    assert post_webhook(app.test_client(), "orders/paid", order).status_code == 200
+    with k.db.transaction() as session:
+        customer_pk = session.scalar(select(Customer.id).where(Customer.shop_id == shop_id))
+        session.execute(delete(CustomerPreference))  # so the drain inserts its rows afresh
+    assert customer_pk is not None
+
+    def waiting_for_locks() -> int:
+        with k.db.read() as session:
+            return int(
+                session.scalar(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                    )
+                )
+                or 0
+            )
+
+    with k.db.transaction() as redact:
+        redact.execute(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+        drain = threading.Thread(target=learn_and_sync_preferences, args=(k, shop_id, customer_pk))
+        drain.start()
+        deadline = time.monotonic() + 10
+        while waiting_for_locks() < 1:
+            assert time.monotonic() < deadline, "the drain never waited for the shop"
+            time.sleep(0.05)
+        # shop/redact could delete the customer now: the waiting drain holds nothing of theirs.
+        locked = redact.execute(
+            select(Customer.id).where(Customer.id == customer_pk).with_for_update(nowait=True)
+        ).scalar_one()
+        assert locked == customer_pk
+        redact.rollback()
+    drain.join(20)
+    assert not drain.is_alive()

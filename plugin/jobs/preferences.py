@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select, update
 
 from ..db import insert_for
+from ..ledger import LedgerError, hold_shop
 from ..loyalty.preferences import PaidOrderChoices, PreferredCheckoutChoices, learn_choices
 from ..models import Customer, CustomerMetafieldSync, CustomerPreference, Order, Shop
 from . import job
@@ -157,11 +158,28 @@ def sync_requested_customers(kanta: Kanta, limit: int = DRAIN_BATCH) -> int:
 def learn_and_sync_preferences(kanta: Kanta, shop_id: int, customer_pk: int) -> bool:
     """Learn from the stored orders, then sync the metafield. True if Shopify was written."""
     with kanta.db.transaction() as session:
+        if not _held(session, shop_id):
+            return False
         customer = session.get(Customer, customer_pk)
         if customer is None or customer.shop_id != shop_id:
             return False
         learn_customer_preferences(session, shop_id, customer_pk, kanta.now())
     return bool(sync_customer_metafield(kanta, shop_id, customer_pk))
+
+
+def _held(session: Session, shop_id: int) -> bool:
+    """Hold the shop's row first (``ledger.hold_shop``), as every writer does before it touches
+    a customer's rows: the rows written here have foreign keys to both, and shop/redact locks
+    the shop, then deletes the customers. Taken the other way round (the customer's row by a
+    foreign key check, then the shop's), the two deadlocked. False if the shop is gone."""
+    shop = session.get(Shop, shop_id)
+    if shop is None:
+        return False
+    try:
+        hold_shop(session, shop)
+    except LedgerError:
+        return False
+    return True
 
 
 def _forget_cached_read(kanta: Kanta, shop_id: int, shopify_customer_id: int) -> None:
@@ -224,6 +242,8 @@ def sync_customer_metafield(kanta: Kanta, shop_id: int, customer_pk: int) -> boo
         )
         return False
     with kanta.db.transaction() as session:
+        if not _held(session, shop_id):
+            return False
         session.execute(
             insert_for(session, CustomerMetafieldSync)
             .values(

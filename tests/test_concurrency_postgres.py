@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -216,6 +217,23 @@ def test_the_daily_release_and_a_refund_of_the_same_customer_never_deadlock(
         assert (row.points_balance, row.pending_points) == (100, 0)
 
 
+def until_waiting(k: Any, count: int) -> None:
+    """Until ``count`` transactions of this database wait for a lock (10 s at most)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with k.db.read() as session:
+            waiting = session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if int(waiting or 0) >= count:
+            return
+        assert time.monotonic() < deadline, f"fewer than {count} transactions wait for a lock"
+        time.sleep(0.05)
+
+
 @pytest.mark.parametrize("topic", ["orders/paid", "refunds/create"])
 def test_shop_redact_waits_for_a_delivery_in_flight_and_deletes_its_rows(
     make_app: object, postgres_url: str, topic: str
@@ -255,24 +273,6 @@ def test_shop_redact_waits_for_a_delivery_in_flight_and_deletes_its_rows(
             app.test_client(), topic, body, webhook_id=webhook_id
         ).status_code
 
-    def waiting_for_locks() -> int:
-        with k.db.read() as session:
-            return int(
-                session.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-                or 0
-            )
-
-    def until(waiting: int) -> None:
-        deadline = time.monotonic() + 10
-        while waiting_for_locks() < waiting:
-            assert time.monotonic() < deadline, f"fewer than {waiting} transactions wait"
-            time.sleep(0.05)
-
     with k.db.transaction() as blocker:
         blocker.add(
             WebhookReceipt(shop_id=shop_id, webhook_id=webhook_id, topic=topic, received_at=k.now())
@@ -280,13 +280,13 @@ def test_shop_redact_waits_for_a_delivery_in_flight_and_deletes_its_rows(
         blocker.flush()
         delivery = threading.Thread(target=deliver, args=("delivery", topic, payload, webhook_id))
         delivery.start()
-        until(1)  # the delivery has read (and holds) the shop; its receipt waits
+        until_waiting(k, 1)  # the delivery has read (and holds) the shop; its receipt waits
         redact = threading.Thread(
             target=deliver,
             args=("redact", "shop/redact", build_shop_redact(1, SHOP), str(uuid.uuid4())),
         )
         redact.start()
-        until(2)  # shop/redact waits too: for the delivery's hold on the shop
+        until_waiting(k, 2)  # shop/redact waits too: for the delivery's hold on the shop
         blocker.rollback()  # the delivery goes on and commits; then shop/redact runs
     delivery.join(20)
     redact.join(20)
@@ -350,26 +350,11 @@ def test_the_outbox_drain_holds_the_shop_before_any_row_of_the_customer(
         session.execute(delete(CustomerPreference))  # so the drain inserts its rows afresh
     assert customer_pk is not None
 
-    def waiting_for_locks() -> int:
-        with k.db.read() as session:
-            return int(
-                session.scalar(
-                    text(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-                    )
-                )
-                or 0
-            )
-
     with k.db.transaction() as redact:
         redact.execute(select(Shop.id).where(Shop.id == shop_id).with_for_update())
         drain = threading.Thread(target=learn_and_sync_preferences, args=(k, shop_id, customer_pk))
         drain.start()
-        deadline = time.monotonic() + 10
-        while waiting_for_locks() < 1:
-            assert time.monotonic() < deadline, "the drain never waited for the shop"
-            time.sleep(0.05)
+        until_waiting(k, 1)  # the drain waits for the shop
         # shop/redact could delete the customer now: the waiting drain holds nothing of theirs.
         locked = redact.execute(
             select(Customer.id).where(Customer.id == customer_pk).with_for_update(nowait=True)

@@ -363,3 +363,99 @@ def test_the_outbox_drain_holds_the_shop_before_any_row_of_the_customer(
         redact.rollback()
     drain.join(20)
     assert not drain.is_alive()
+
+
+@pytest.mark.parametrize("writer", ["redemption", "adjustment", "daily release"])
+def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
+    make_app: object, postgres_url: str, clock: object, writer: str
+) -> None:
+    """shop/redact locks the shop, then deletes its rows table by table. Every writer must hold
+    the shop first: a redemption took the customer's row, then waited for the shop's (the
+    redemption row's foreign key) — a deadlock with shop/redact; an adjustment never held the
+    shop at all, so its entry could commit after shop/redact had deleted the ledger; the daily
+    release locked the orders first. While shop/redact holds the shop, each waits holding
+    nothing of the customer's or the orders' (NOWAIT), then goes on once the shop is free."""
+    import threading
+
+    from plugin import ledger as ledger_service
+    from plugin.jobs import run_daily
+    from plugin.loyalty.rewards import RewardOffer
+    from plugin.models import Order, Reward, Shop
+    from tests.conftest import post_webhook
+
+    app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
+    shop_id = install_shop(app, program={"pending_days": 7 if writer == "daily release" else 0})
+    k = app.extensions["kanta"]
+    customer = build_customer(ID_BASE + 57, email="hold@example.com", first_name="H", last_name="S")
+    order = build_order(
+        order_id=ID_BASE + 5_300_000,
+        shop_domain=SHOP,
+        customer=customer,
+        lines=[LineSpec(title="Desk", price=Decimal("300.00"))],
+    )
+    assert post_webhook(app.test_client(), "orders/paid", order).status_code == 200
+    with k.db.transaction() as session:
+        customer_row = session.scalars(select(Customer)).one()
+        customer_pk = customer_row.id
+        earned = customer_row.points_balance + customer_row.pending_points
+        reward = Reward(
+            shop_id=shop_id,
+            title="$5 off",
+            points_cost=100,
+            reward_type="fixed_amount",
+            value=Decimal("5.00"),
+        )
+        session.add(reward)
+        session.flush()
+        offer = RewardOffer(reward.id, reward.title, "fixed_amount", 100, Decimal("5.00"))
+    assert earned >= 100
+    clock.advance(days=8)  # type: ignore[attr-defined]
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            if writer == "daily release":
+                assert run_daily(k)["shops_failed"] == 0
+                return
+            with k.db.transaction() as session:
+                shop = session.get(Shop, shop_id)
+                assert shop is not None
+                if writer == "redemption":
+                    row = session.get(Customer, customer_pk)
+                    assert row is not None
+                    ledger_service.reserve_points(
+                        session, shop, row, offer, "key-1", code="KANTA-1", now=k.now()
+                    )
+                else:
+                    ledger_service.adjust_points(
+                        session, shop, customer_pk, 25, "goodwill", "staff", "key-1", k.now()
+                    )
+        except BaseException as error:  # noqa: BLE001 - collected for the assertion below
+            errors.append(error)
+
+    with k.db.transaction() as redact:
+        redact.execute(select(Shop.id).where(Shop.id == shop_id).with_for_update())
+        thread = threading.Thread(target=write)
+        thread.start()
+        until_waiting(k, 1)  # the writer waits for the shop
+        # shop/redact could delete them now: the waiting writer holds none of them.
+        assert (
+            redact.execute(
+                select(Customer.id).where(Customer.id == customer_pk).with_for_update(nowait=True)
+            ).scalar_one()
+            == customer_pk
+        )
+        assert len(redact.execute(select(Order.id).with_for_update(nowait=True)).all()) == 1
+        redact.rollback()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert errors == []
+    with k.db.read() as session:
+        balance = session.scalars(select(Customer)).one().points_balance
+        kinds = set(session.scalars(select(LedgerEntry.kind)))
+    kind, points = {
+        "redemption": ("redemption", earned - 100),
+        "adjustment": ("adjustment", earned + 25),
+    }.get(writer, ("pending_release", earned))
+    assert kind in kinds
+    assert balance == points

@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wsgi import get_input_stream
 
+from plugin import ledger
 from plugin.db import DatabaseStalled
 from plugin.jobs import JobRequest
 from plugin.ledger.express import NotExpress, Receipt, record_new_paid_order
@@ -126,6 +127,7 @@ def handle(k: Kanta, environ: dict[str, Any]) -> Answer:
                 if topic in ACCEPTED_WITHOUT_SHOP:
                     return 200, "no data held for this shop"
                 return 404, "shop has not installed Kanta"
+            ledger.shop_held(session, shop)
             if not _first_delivery(session, shop, delivery, environ):
                 return 200, "duplicate delivery"
             jobs = handler(session, shop, payload, delivery) or []

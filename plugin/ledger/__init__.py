@@ -18,9 +18,11 @@ shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows), then the o
 locked (``SELECT … FOR UPDATE``, or the row lock of an upsert, on PostgreSQL; SQLite serialises
 writers), then the customer's later orders that a late delivery may correct (``tiers``, in id
 order), then the customer row.
-Nothing locks them the other way round: the daily release locks all its orders before any
-customer, the other jobs and the merchant's adjustments lock customers only, and
-``customers/redact`` locks the customer's orders before the customer.
+Nothing locks them the other way round: ``lock_order``, ``lock_customer`` and
+``lock_customer_by_pk`` hold the shop first (once a transaction; the intake tells them it
+already does with ``shop_held``), the daily release locks all its orders before any customer,
+the other jobs and the merchant's adjustments lock customers only, and ``customers/redact``
+locks the customer's orders before the customer.
 
 Modules, one concern each:
 
@@ -33,7 +35,7 @@ Modules, one concern each:
 - ``edits``: edits and exchanges after payment (units removed, lines added);
 - ``members``: the merchant's adjustments, joining the program and the welcome bonus;
 - ``redemptions``: points reserved for a reward, given back when Shopify does not issue it
-  (the customer row first, then the redemption row);
+  (the shop's row, the customer's, then the redemption's);
 - ``schedule``: the daily jobs (pending release, expiry, tier ageing);
 - ``tiers``: the tier an order is processed at, and corrections when a late delivery changes it;
 - ``verify``: re-summing the ledger against the projections;
@@ -45,7 +47,14 @@ Modules, one concern each:
 from __future__ import annotations
 
 from .entries import Change, LedgerError, append, entry_by_key, program_of
-from .locks import hold_shop, lock_customer, lock_customer_by_pk, lock_order, suppression_key
+from .locks import (
+    hold_shop,
+    lock_customer,
+    lock_customer_by_pk,
+    lock_order,
+    shop_held,
+    suppression_key,
+)
 from .members import adjust_points, join_program
 from .orders import (
     ORDER_EVENT_KINDS,
@@ -97,6 +106,7 @@ __all__ = [
     "refresh_tiers",
     "release_pending_points",
     "reserve_points",
+    "shop_held",
     "settle_order",
     "suppression_key",
     "verify_ledger",

@@ -50,20 +50,34 @@ def _upsert_locked(
     return session.scalars(stmt, execution_options={"populate_existing": True}).one()
 
 
+_HELD = "kanta.held_shop"
+
+
 def hold_shop(session: Session, shop: Shop) -> None:
     """Hold the shop's row until the commit (``FOR KEY SHARE`` on PostgreSQL; SQLite serialises
     writers), as a foreign key to it would: shop/redact, which locks it ``FOR UPDATE``, then waits
-    for this transaction's rows before it deletes the shop's. For writers that create customers
-    outside the intake (which holds the row as it reads the shop). ``LedgerError`` if the shop
-    was deleted meanwhile."""
+    for this transaction's rows before it deletes the shop's. Every lock below takes it first
+    (once per transaction), so no writer can hold an order or a customer while it waits for the
+    shop — the other way round from shop/redact, a deadlock. ``LedgerError`` if the shop was
+    deleted meanwhile."""
+    if session.info.get(_HELD) == shop.id:
+        return
     held = session.execute(
         select(Shop.id).where(Shop.id == shop.id).with_for_update(read=True, key_share=True)
     ).first()
     if held is None:
         raise LedgerError("the shop has been deleted")
+    session.info[_HELD] = shop.id
+
+
+def shop_held(session: Session, shop: Shop) -> None:
+    """Record that this transaction already holds the shop's row (the intake reads it
+    ``FOR KEY SHARE``), so the locks below do not take it again."""
+    session.info[_HELD] = shop.id
 
 
 def lock_order(session: Session, shop: Shop, shopify_order_id: int, now: datetime) -> Order:
+    hold_shop(session, shop)
     order: Order = _upsert_locked(
         session,
         Order,
@@ -101,6 +115,7 @@ def lock_customer(
     None if the customer was erased (``customers/redact``) and this row would bring them back:
     the caller treats the order as a guest's.
     """
+    hold_shop(session, shop)
     customer: Customer = _upsert_locked(
         session,
         Customer,
@@ -136,6 +151,7 @@ def lock_customer(
 
 
 def lock_customer_by_pk(session: Session, shop: Shop, customer_id: int) -> Customer:
+    hold_shop(session, shop)
     customer: Customer | None = _locked(
         session,
         select(Customer).where(Customer.shop_id == shop.id, Customer.id == customer_id),

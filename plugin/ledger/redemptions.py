@@ -11,7 +11,7 @@ leaves the ledger right:
    the points back, saying why); or ``mark_unknown`` (no answer: the reconcile job looks the
    reward up and settles it as one or the other, never both).
 
-Lock order: the customer row (the ledger's), then the redemption row.
+Lock order: the shop's row, the customer's (the ledger's), then the redemption's.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ def refund_points(
     )
     if owner is None:
         raise LedgerError("no such redemption in this shop")
-    customer = lock_customer_by_pk(session, shop, owner)  # the lock order: customer first
+    customer = lock_customer_by_pk(session, shop, owner)  # shop, customer, redemption
     redemption = _lock_redemption(session, shop, redemption_id)
     if redemption.status == "issued":
         raise LedgerError("this redemption was issued; its points stay spent")

@@ -9,16 +9,17 @@ from sqlalchemy.orm import Session
 
 from ..models import Customer, LedgerEntry, Order, Shop
 from .entries import Change, append, program_of
-from .locks import lock_customer_by_pk
+from .locks import hold_shop, lock_customer_by_pk
 
 
 def release_pending_points(session: Session, shop: Shop, now: datetime) -> int:
     """Make pending points available once their order's pending period is over.
 
-    Every due order is locked first (in id order), then the customers one by one: the ledger's
-    lock order (orders before customers), so a webhook settling one of these orders meanwhile
-    waits for the job instead of deadlocking with it.
+    The shop's row is held first, then every due order is locked (in id order), then the
+    customers one by one: the ledger's lock order (shop, orders, customers), so a webhook
+    settling one of these orders, or shop/redact, waits for the job instead of deadlocking with it.
     """
+    hold_shop(session, shop)
     program = program_of(shop)
     due = list(
         session.scalars(

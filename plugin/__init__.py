@@ -4,7 +4,7 @@ Layout, one room per responsibility:
 
 - ``loyalty/``   the program's rules as plain Python (no Flask, no SQL): settings, eligible
                  amounts, points arithmetic, tiers.
-- ``models.py``  the SQLAlchemy models; ``db.py`` the engine, sessions and transactions.
+- ``models/``    the SQLAlchemy models; ``db.py`` the engine, sessions and transactions.
 - ``ledger/``    the service layer: every change of points goes through one of its functions, in
                  the caller's transaction, as an append-only ledger entry with an idempotency key.
 - ``shopify/``   everything that talks to Shopify (token exchange, refresh, Admin GraphQL).

@@ -72,7 +72,7 @@ def redact_shop(session: Session, shop: Shop) -> None:
     # The shop's row first (FOR UPDATE): a writer in flight holds it (FOR KEY SHARE) until its
     # rows are committed, so they are deleted here too; one that comes after finds no shop. The
     # tables every paid order writes have no foreign key to the shop to do this for us
-    # (plugin/models.py, ShopKey), and SQLite may run without ON DELETE CASCADE in old files.
+    # (plugin/models/types.py, ShopKey), and SQLite may run without ON DELETE CASCADE in old files.
     session.execute(select(Shop.id).where(Shop.id == shop.id).with_for_update())
     for model in (
         BalanceImport,

@@ -238,7 +238,7 @@ def until_waiting(k: Any, count: int) -> None:
 def test_shop_redact_waits_for_a_delivery_in_flight_and_deletes_its_rows(
     make_app: object, postgres_url: str, topic: str
 ) -> None:
-    """The tables a paid order writes have no foreign key to the shop (plugin/models.py,
+    """The tables a paid order writes have no foreign key to the shop (plugin/models/types.py,
     ShopKey): the shop's row is held instead. A delivery in flight (``orders/paid`` takes the
     express lane, ``refunds/create`` the general path) is paused after it read the shop: its
     receipt waits for an uncommitted receipt of the same webhook id. shop/redact, sent meanwhile,

@@ -119,7 +119,7 @@ def handle(k: Kanta, environ: dict[str, Any]) -> Answer:
     try:
         with k.db.transaction() as session:
             # Held until the commit (FOR KEY SHARE): shop/redact waits for this delivery's rows
-            # to be written before it deletes the shop's (plugin/models.py, ShopKey).
+            # to be written before it deletes the shop's (plugin/models/types.py, ShopKey).
             shop = session.scalars(
                 select(Shop).where(Shop.domain == domain).with_for_update(read=True, key_share=True)
             ).one_or_none()

@@ -20,7 +20,7 @@ depends_on = None
 # shops row for each of them, nine a delivery (about a tenth of its time per delivery, measured in
 # bench/README.md). What the keys guaranteed is kept by locking instead: the writers hold the shop
 # row (FOR KEY SHARE) and shop/redact locks it (FOR UPDATE) before deleting the shop's rows
-# (plugin/models.py, ShopKey). The customers foreign keys of ledger_entries and orders stay.
+# (plugin/models/types.py, ShopKey). The customers foreign keys of ledger_entries and orders stay.
 TABLES = ("customers", "orders", "order_events", "order_lines", "ledger_entries", "webhook_receipts")
 # SQLite's foreign keys have no names: named on reflection, so the batch can drop them.
 NAMING = {"fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s"}

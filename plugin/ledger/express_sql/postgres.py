@@ -31,7 +31,7 @@ class Postgres:
 
     FIRST = f"""
 WITH shop AS (
-  -- Held until the commit, as the shops foreign key held it (plugin/models.py, ShopKey).
+  -- Held until the commit, as the shops foreign key held it (plugin/models/types.py, ShopKey).
   SELECT id, program::text AS program, currency FROM shops WHERE domain = %(domain)s
   FOR KEY SHARE
 ), receipt AS (

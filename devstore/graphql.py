@@ -3,9 +3,9 @@
 This is not a GraphQL engine. An operation is recognised by its first root field
 (``metafieldsSet``, ``customer``, ``shop``, ``collections``; the reward calls
 ``discountCodeBasicCreate``, ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``
-and ``codeDiscountNodeByCode`` are answered by ``graphql_rewards``); arguments are read from
-``variables`` (or from string literals in the query); the response always has the full documented
-shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
+and ``codeDiscountNodeByCode`` are answered by ``graphql_rewards``, ``metafieldsSet`` by
+``graphql_metafields``); arguments are read from ``variables`` (or from string literals in the
+query); the response always has the full documented shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
 inside ``customer`` are honoured.
 
 Around that: authentication by ``X-Shopify-Access-Token`` (401 with Shopify's message), the
@@ -19,15 +19,15 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from devstore import graphql_customizations as customizations
 from devstore import graphql_rewards as rewards
 from devstore.catalogue import COLLECTIONS
+from devstore.graphql_metafields import metafields_set, resolve_namespace
 from devstore.store import DevStore, ThrottleStatus
 
-__all__ = ["GraphQLResponse", "handle_graphql"]
+__all__ = ["GraphQLResponse", "handle_graphql", "resolve_namespace"]
 
 JSON = dict[str, Any]
 INVALID_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -39,8 +39,6 @@ QUERY_COSTS = {
     "paymentCustomizations": 2,
     "collections": 12,
 }
-MAX_METAFIELDS = 25
-_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{2,64}$")
 _COMMENT_RE = re.compile(r"#[^\n]*")
 _HEADER_RE = re.compile(r"^\s*(query|mutation|subscription)\b\s*(\w+)?")
 _ROOT_RE = re.compile(r"\{\s*(?:(\w+)\s*:\s*)?(\w+)")
@@ -124,135 +122,7 @@ def _gid_id(gid: Any, kind: str) -> int | None:
     return int(raw) if gid.startswith(prefix) and raw.isdigit() else None
 
 
-def resolve_namespace(store: DevStore, namespace: str | None) -> str:
-    """``$app:suffix`` → ``app--<app id>--suffix``; no namespace → the app-reserved one."""
-    if namespace is None or namespace == "$app":
-        return f"app--{store.app_id}"
-    if namespace.startswith("$app:"):
-        return f"app--{store.app_id}--{namespace.removeprefix('$app:')}"
-    return namespace
-
-
 # ------------------------------------------------------------------------------ resolvers
-
-
-def _value_problem(kind: str, value: str) -> str | None:
-    try:
-        if kind == "number_integer":
-            int(value)
-        elif kind == "number_decimal":
-            Decimal(value)
-        elif kind == "boolean" and value not in {"true", "false"}:
-            return "Value must be true or false."
-        elif kind == "json":
-            json.loads(value)
-    except (ValueError, InvalidOperation):
-        return f"Value must be a valid {kind}."
-    return None
-
-
-def _metafields_set(store: DevStore, shop: str, raw: Any, forced_user_error: bool) -> JSON:
-    def fail(errors: list[JSON]) -> JSON:
-        return {"metafields": [], "userErrors": errors}
-
-    if forced_user_error:
-        return fail(
-            [
-                {
-                    "field": ["metafields"],
-                    "code": "INTERNAL_ERROR",
-                    "elementIndex": None,
-                    "message": "Simulated failure (DevStore.graphql_fail_next)",
-                }
-            ]
-        )
-    inputs: list[Any] = raw if isinstance(raw, list) else []
-    if len(inputs) > MAX_METAFIELDS:
-        return fail(
-            [
-                {
-                    "field": ["metafields"],
-                    "code": "LESS_THAN_OR_EQUAL_TO",
-                    "elementIndex": None,
-                    "message": f"Exceeded the maximum metafields input limit of {MAX_METAFIELDS}.",
-                }
-            ]
-        )
-    errors: list[JSON] = []
-    valid: list[JSON] = []
-
-    def err(index: int, name: str, code: str, message: str) -> None:
-        errors.append(
-            {
-                "field": ["metafields", str(index), name],
-                "code": code,
-                "elementIndex": index,
-                "message": message,
-            }
-        )
-
-    for index, item in enumerate(inputs):
-        entry: JSON = item if isinstance(item, dict) else {}
-        owner, key, kind, value = (entry.get(k) for k in ("ownerId", "key", "type", "value"))
-        namespace = resolve_namespace(store, entry.get("namespace"))
-        if not owner or not store.owner_exists(shop, str(owner)):
-            err(index, "ownerId", "INVALID", "Owner does not exist.")
-            continue
-        if not isinstance(key, str) or not _KEY_RE.match(key):
-            err(index, "key", "INVALID", "Key must be 2-64 characters: letters, digits, - or _.")
-            continue
-        if not kind:
-            err(index, "type", "BLANK", "Type can't be blank.")
-            continue
-        if not isinstance(value, str):
-            err(index, "value", "INVALID_VALUE", "Value must be a string.")
-            continue
-        problem = _value_problem(str(kind), value)
-        if problem:
-            err(index, "value", "INVALID_VALUE", problem)
-            continue
-        current = store.find_metafield(shop, str(owner), namespace, key)
-        if "compareDigest" in entry:
-            expected = entry["compareDigest"]
-            actual = current["compare_digest"] if current else None
-            if expected != actual:
-                err(
-                    index,
-                    "compareDigest",
-                    "STALE_OBJECT",
-                    "The resource has been updated since it was loaded. Try again with an "
-                    "updated `compareDigest` value.",
-                )
-                continue
-        valid.append(
-            {
-                "owner_id": str(owner),
-                "namespace": namespace,
-                "key": key,
-                "type": str(kind),
-                "value": value,
-            }
-        )
-    if errors:
-        return fail(errors)  # atomic: one bad input and nothing is written
-    stored = store.write_metafields(shop, valid)
-    return {
-        "metafields": [
-            {
-                "id": f"gid://shopify/Metafield/{mf['id']}",
-                "key": mf["key"],
-                "namespace": mf["namespace"],
-                "value": mf["value"],
-                "type": mf["type"],
-                "ownerType": mf["owner_id"].removeprefix("gid://shopify/").split("/")[0].upper(),
-                "compareDigest": mf["compare_digest"],
-                "createdAt": mf["created_at"],
-                "updatedAt": mf["updated_at"],
-            }
-            for mf in stored
-        ],
-        "userErrors": [],
-    }
 
 
 def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON | None:
@@ -441,7 +311,7 @@ def handle_graphql(
         )
     elif is_mutation and operation.field == "metafieldsSet":
         raw = _argument(query, "metafieldsSet", "metafields", variables)
-        data = _metafields_set(store, shop_domain, raw, forced_user_error)
+        data = metafields_set(store, shop_domain, raw, forced_user_error)
     elif not is_mutation and operation.field == "customer":
         data = _customer(store, shop_domain, query, variables)
     elif not is_mutation and operation.field == "shop":

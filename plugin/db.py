@@ -116,7 +116,13 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        # FULL, not NORMAL: in WAL mode NORMAL skips the sync at commit, so a power cut or an OS
+        # crash can undo transactions already committed: a delivery Shopify was answered 200 for
+        # (and never sends again) would lose its points. FULL syncs the WAL at every commit.
+        cursor.execute("PRAGMA synchronous=FULL")
+        # A WAL grown under a burst (it can only restart once no reader is in it) is cut back to
+        # this size when it restarts, instead of keeping its peak size on disk.
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -131,6 +137,7 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 SQLITE_BUSY_MS = 30_000
+SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:

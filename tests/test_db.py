@@ -61,3 +61,23 @@ def test_writers_queue_for_the_write_lock_and_keep_the_busy_timeout(tmp_path: Pa
             assert reader.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 2]
     finally:
         db.dispose()
+
+
+def test_a_commit_is_durable_before_it_is_answered(tmp_path: Path) -> None:
+    """Every connection syncs the WAL at each commit (``synchronous=FULL``): with NORMAL, a power
+    cut could undo a delivery already answered 200, which Shopify never sends again. A WAL grown
+    under a burst is cut back once it restarts (``journal_size_limit``)."""
+    from plugin.db import SQLITE_WAL_LIMIT_BYTES
+
+    db = Database(f"sqlite:///{tmp_path / 'durable.sqlite3'}")
+    try:
+        for session_of in (db.transaction, db.read):
+            with session_of() as session:
+                assert session.execute(text("PRAGMA synchronous")).scalar_one() == 2  # FULL
+                limit = session.execute(text("PRAGMA journal_size_limit")).scalar_one()
+                assert limit == SQLITE_WAL_LIMIT_BYTES
+        with db.raw_transaction() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            assert cursor.fetchone()[0] == 2
+    finally:
+        db.dispose()

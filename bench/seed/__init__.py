@@ -27,9 +27,10 @@ as it is (a different size asks for another database).
 
 # One module per concern, in the order a build uses them: config (parameters, credentials),
 # vocabulary (what members are drawn from), plan (shops and chunks), rows (columns and values),
-# members (one member's rows), database, state, indexes, shops, loading, preferences, progress,
-# builder (the build itself) and cli (``python -m bench.seed``). Everything other code used from
-# the single module this once was is importable from here.
+# members (who each member is, their rows), history (one member's events, one function each),
+# database, state, indexes, shops, loading, preferences, progress, builder (the build itself)
+# and cli (``python -m bench.seed``). Everything other code used from the single module this
+# once was is importable from here.
 
 from __future__ import annotations
 
@@ -53,9 +54,10 @@ from .config import (
     server_env,
 )
 from .database import ensure_database, migrate
+from .history import CENT
 from .indexes import drop_index, secondary_indexes
 from .loading import Loader, bulk_engine
-from .members import CENT, build_chunk, build_member, entry_counts
+from .members import build_chunk, build_member, entry_counts
 from .plan import ShopPlan, plan_shops
 from .preferences import CHOSEN_PREFERENCE, LEARNED_PREFERENCE
 from .progress import ProgressBar

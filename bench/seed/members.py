@@ -1,33 +1,17 @@
-"""The generated members: each one's customer row, orders and ledger entries."""
+"""The generated members: who each is, their rows, and a chunk of them at a time."""
 
 from __future__ import annotations
 
-import json
 import random
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from decimal import Decimal
-from typing import Any
 
 from plugin.loyalty.program import ProgramSettings
 
-from .config import (
-    HISTORY_DAYS,
-    MAX_ENTRIES_PER_MEMBER,
-    PENDING_DAYS,
-    SHOPIFY_CUSTOMER_BASE,
-    SHOPIFY_ORDER_BASE,
-    SHOPIFY_REFUND_BASE,
-)
+from .config import HISTORY_DAYS, MAX_ENTRIES_PER_MEMBER, PENDING_DAYS, SHOPIFY_CUSTOMER_BASE
+from .history import History, Member, live
 from .plan import ShopPlan
-from .rows import REFUNDED_ELIGIBLE, REVERSED_POINTS, Encoder, MemberRows, Row
-from .vocabulary import DELIVERIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, PAYMENTS
-
-CENT = Decimal("0.01")
-
-
-def _weighted(rng: random.Random, options: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
-    return rng.choices(options, weights=[o[-1] for o in options])[0]
+from .rows import Encoder, MemberRows, Row
+from .vocabulary import DELIVERIES, EMAIL_DOMAINS, FIRST_NAMES, LAST_NAMES, PAYMENTS, weighted
 
 
 def entry_counts(rng: random.Random, members: int, entries: int) -> list[int]:
@@ -57,277 +41,71 @@ def build_member(
     rows: MemberRows,
 ) -> None:
     """One member's customer row, orders and ledger entries, appended to ``rows``."""
-    m = encode.moment
+    member = new_member(rng, encode, shop_id, program, customer_id, now)
+    history = live(rng, member, entry_count)
+    rows.orders.extend(tuple(order) for order in history.orders.values())
+    history.entries.sort(key=lambda item: item[0])
+    rows.entries.extend(row for _, row in history.entries)
+    rows.customers.append(customer_row(rng, member, history))
+
+
+def new_member(
+    rng: random.Random,
+    encode: Encoder,
+    shop_id: int,
+    program: ProgramSettings,
+    customer_id: int,
+    now: datetime,
+) -> Member:
+    """Who joins: a name and email, when (within the history), and the payment and delivery
+    they usually pick."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     email = f"{first.lower()}.{last.lower()}{customer_id}@{rng.choice(EMAIL_DOMAINS)}"
     joined = now - timedelta(seconds=rng.randrange(HISTORY_DAYS * 86_400))
-    usual_payment = _weighted(rng, PAYMENTS)
-    usual_delivery = _weighted(rng, DELIVERIES)
-    tier_since = now - timedelta(days=program.tier_window_days)
-    pending_cutoff = now - timedelta(days=PENDING_DAYS)
-
-    # The welcome bonus, then events at random moments after joining.
-    entries: list[tuple[datetime, Row]] = []
-    balance = pending = tier_points = 0
-    lifetime_tier = 0
-    last_activity = joined
-    last_order: datetime | None = None
-    entries.append(
-        (
-            joined,
-            (
-                shop_id,
-                customer_id,
-                "welcome_bonus",
-                "welcome",
-                f"welcome:{customer_id}",
-                program.welcome_bonus,
-                0,
-                0,
-                None,
-                None,
-                None,
-                "{}",
-                None,
-                None,
-                m(joined),
-            ),
-        )
+    usual_payment = weighted(rng, PAYMENTS)
+    usual_delivery = weighted(rng, DELIVERIES)
+    return Member(
+        shop_id=shop_id,
+        customer_id=customer_id,
+        program=program,
+        encode=encode,
+        now=now,
+        first=first,
+        last=last,
+        email=email,
+        joined=joined,
+        usual_payment=usual_payment,
+        usual_delivery=usual_delivery,
+        tier_since=now - timedelta(days=program.tier_window_days),
+        pending_cutoff=now - timedelta(days=PENDING_DAYS),
     )
-    balance += program.welcome_bonus
-    span = max(1.0, (now - joined).total_seconds())
-    left = entry_count - 1
-    # Event moments in order, so each award's multiplier is the tier reached by then.
-    moments = sorted((rng.random() for _ in range(left)), reverse=True)
-    order_number = 0
-    released: list[tuple[int, str, int, datetime, str, Decimal]] = []
-    orders: dict[int, list[Any]] = {}
-    while left > 0:
-        at = joined + timedelta(seconds=(moments.pop() if moments else rng.random()) * span)
-        roll = rng.random()
-        if roll < 0.05 and released:
-            # A refund of part of an earlier, released order.
-            order_id, name, awarded, awarded_at, multiplier, eligible = released.pop(
-                rng.randrange(len(released))
-            )
-            reverse = min(max(1, awarded // rng.choice((1, 2, 3, 4))), balance)
-            refunded = (eligible * reverse / awarded).quantize(CENT) if awarded else CENT
-            if reverse == 0:
-                continue
-            refund_id = SHOPIFY_REFUND_BASE + customer_id * 10_000 + order_number
-            order_number += 1
-            at = max(at, awarded_at + timedelta(days=PENDING_DAYS, hours=1))
-            if at > now:
-                continue
-            details = json.dumps(
-                {
-                    "refunded_eligible": str(refunded),
-                    "order_name": name,
-                    "awarded_points": awarded,
-                    "reversed_total": reverse,
-                    "earn_rate": "1",
-                    "multiplier": multiplier,
-                }
-            )
-            entries.append(
-                (
-                    at,
-                    (
-                        shop_id,
-                        customer_id,
-                        "refund_reversal",
-                        "refund",
-                        f"refund:{refund_id}",
-                        -reverse,
-                        0,
-                        -reverse,
-                        m(awarded_at),
-                        order_id,
-                        str(refund_id),
-                        details,
-                        None,
-                        None,
-                        m(at),
-                    ),
-                )
-            )
-            balance -= reverse
-            orders[order_id][REVERSED_POINTS] = reverse
-            orders[order_id][REFUNDED_ELIGIBLE] = str(refunded)
-            if awarded_at >= tier_since:
-                tier_points -= reverse
-            lifetime_tier -= reverse
-            left -= 1
-            continue
-        if roll < 0.07 or (left == 1 and at < pending_cutoff):
-            # A merchant's goodwill adjustment.
-            points = rng.choice((25, 50, 100, 250))
-            entries.append(
-                (
-                    at,
-                    (
-                        shop_id,
-                        customer_id,
-                        "adjustment",
-                        "adjustment",
-                        f"adjust:bench-{customer_id}-{order_number}",
-                        points,
-                        0,
-                        0,
-                        None,
-                        None,
-                        None,
-                        "{}",
-                        rng.choice(("Late delivery", "Birthday", "Survey answered", "Goodwill")),
-                        "staff@bench.example",
-                        m(at),
-                    ),
-                )
-            )
-            order_number += 1
-            balance += points
-            last_activity = max(last_activity, at)
-            left -= 1
-            continue
-        # An order, awarded pending, released 14 days later (if that day has come).
-        pending_now = at >= pending_cutoff
-        tier = program.tier_for(lifetime_tier)
-        eligible = (Decimal(int(rng.lognormvariate(3.9, 0.6) * 100) + 500) / 100).quantize(CENT)
-        points = int(eligible * program.earn_rate * tier.multiplier)
-        order_id = SHOPIFY_ORDER_BASE + customer_id * 10_000 + order_number
-        order_number += 1
-        name = f"#{order_id - SHOPIFY_ORDER_BASE}"
-        gateway, method, _ = usual_payment if rng.random() < 0.7 else _weighted(rng, PAYMENTS)
-        title, code, kind, _ = usual_delivery if rng.random() < 0.7 else _weighted(rng, DELIVERIES)
-        channel = "pos" if kind == "pickup" and rng.random() < 0.3 else "web"
-        shipping = Decimal("0.00") if kind == "pickup" else Decimal("4.90")
-        total = (eligible * Decimal("1.08") + shipping).quantize(Decimal("0.01"))
-        available_at = at + timedelta(days=PENDING_DAYS)
-        multiplier = str(tier.multiplier)
-        # Moments are formatted once each; the JSON, of plain values, written directly.
-        at_text, available_text = m(at), m(available_at)
-        facts = (
-            f'{{"lines": {{"{order_id * 10 + 1}": [1, "{eligible}"]}}, "shipping": "0", '
-            '"refunded": {}, "refunded_shipping": "0"}'
-        )
-        orders[order_id] = [
-            shop_id,
-            order_id,
-            customer_id,
-            name,
-            "pos" if channel == "pos" else "web",
-            encode.flag(False),
-            "USD",
-            str(total),
-            gateway,
-            method,
-            None if channel == "pos" else title,
-            None if channel == "pos" else code,
-            "pos" if channel == "pos" else kind,
-            facts,
-            str(eligible),
-            at_text,
-            "awarded",
-            at_text,
-            "1.000000",
-            f"{tier.multiplier:.6f}",
-            points,
-            0,
-            "0.00",
-            points if pending_now else 0,
-            available_text,
-            at_text,
-            at_text if pending_now else available_text,
-        ]
-        details = (
-            f'{{"order_name": "{name}", "eligible_amount": "{eligible}", "currency": "USD", '
-            f'"earn_rate": "1", "tier": "{tier.key}", "multiplier": "{multiplier}", '
-            f'"pending_days": {PENDING_DAYS}, "channel": "{channel}"}}'
-        )
-        entries.append(
-            (
-                at,
-                (
-                    shop_id,
-                    customer_id,
-                    "order_award",
-                    "order",
-                    f"order:{order_id}:award",
-                    0,
-                    points,
-                    points,
-                    at_text,
-                    order_id,
-                    None,
-                    details,
-                    None,
-                    None,
-                    at_text,
-                ),
-            )
-        )
-        left -= 1
-        if at >= tier_since:
-            tier_points += points
-        lifetime_tier += points
-        last_activity = max(last_activity, at)
-        last_order = max(last_order or at, at)
-        if pending_now:
-            pending += points
-            continue
-        entries.append(
-            (
-                available_at,
-                (
-                    shop_id,
-                    customer_id,
-                    "pending_release",
-                    "order",
-                    f"order:{order_id}:release",
-                    points,
-                    -points,
-                    0,
-                    None,
-                    order_id,
-                    None,
-                    f'{{"order_name": "{name}"}}',
-                    None,
-                    None,
-                    available_text,
-                ),
-            )
-        )
-        left -= 1
-        balance += points
-        last_activity = max(last_activity, available_at)
-        released.append((order_id, name, points, at, multiplier, eligible))
 
-    rows.orders.extend(tuple(order) for order in orders.values())
-    entries.sort(key=lambda item: item[0])
-    rows.entries.extend(row for _, row in entries)
+
+def customer_row(rng: random.Random, member: Member, history: History) -> Row:
+    """The member's customer row: their marketing consent (drawn last) and the projections
+    their history adds up to."""
+    m, flag = member.encode.moment, member.encode.flag
     consent = rng.choices((True, False, None), weights=(60, 25, 15))[0]
-    rows.customers.append(
-        (
-            customer_id,
-            shop_id,
-            SHOPIFY_CUSTOMER_BASE + customer_id,
-            email,
-            first,
-            last,
-            encode.flag(True),
-            m(joined),
-            encode.flag(consent),
-            None if consent is None else m(joined),
-            balance,
-            pending,
-            tier_points,
-            program.tier_for(tier_points).key,
-            m(tier_since),
-            m(last_activity),
-            m(last_order),
-            m(joined),
-            m(max(last_activity, joined)),
-        )
+    return (
+        member.customer_id,
+        member.shop_id,
+        SHOPIFY_CUSTOMER_BASE + member.customer_id,
+        member.email,
+        member.first,
+        member.last,
+        flag(True),
+        m(member.joined),
+        flag(consent),
+        None if consent is None else m(member.joined),
+        history.balance,
+        history.pending,
+        history.tier_points,
+        member.program.tier_for(history.tier_points).key,
+        m(member.tier_since),
+        m(history.last_activity),
+        m(history.last_order),
+        m(member.joined),
+        m(max(history.last_activity, member.joined)),
     )
 
 

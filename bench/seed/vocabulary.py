@@ -1,6 +1,12 @@
 """What members are drawn from: names, email domains, the payments and deliveries checkout
 offers."""
 
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from typing import Any
+
 FIRST_NAMES = (
     "Aino Alex Alice Amelia Anna Ava Ben Carlos Charlotte Chloe Daniel David Elena Elias Ella "
     "Emil Emily Emma Eva Felix Grace Hanna Harper Henry Isabella Ivan Jack James Jessica John "
@@ -31,3 +37,8 @@ DELIVERIES = (
     ("Pickup in store", "pickup-main-street", "pickup", 10),
     ("Local delivery", "LOCAL", "local", 5),
 )
+
+
+def weighted(rng: random.Random, options: Sequence[tuple[Any, ...]]) -> tuple[Any, ...]:
+    """One of ``options``, drawn by the weight each ends with."""
+    return rng.choices(options, weights=[o[-1] for o in options])[0]

@@ -77,10 +77,10 @@ class Budget:
 
     ``first`` index entries; then, if that found at least ``walk_on_at`` hits (the search is
     not rare: the arms would read more rows than walking on), ``further`` entries more. A first
-    name is shared by ~1 member in 70 (bench/seed.py's names): 1,000 entries find ~14 of them,
-    5,000 ~70, and the arms for a page of them would read all ~14,000 (30–60 ms at a million
-    members). A "first last" or a full email (1 in 4,000) finds none: the arms follow at once,
-    after a walk of about a millisecond."""
+    name is shared by ~1 member in 70 (bench/seed/vocabulary.py's names): 1,000 entries find
+    ~14 of them, 5,000 ~70, and the arms for a page of them would read all ~14,000 (30–60 ms at
+    a million members). A "first last" or a full email (1 in 4,000) finds none: the arms follow
+    at once, after a walk of about a millisecond."""
 
     first: int = 2_000
     further: int = 3_000

@@ -5,8 +5,8 @@ This is not a GraphQL engine. An operation is recognised by its first root field
 ``discountCodeBasicCreate``, ``discountCodeFreeShippingCreate``, ``storeCreditAccountCredit``
 and ``codeDiscountNodeByCode`` are answered by ``graphql_rewards``, ``metafieldsSet`` by
 ``graphql_metafields``); arguments are read from ``variables`` (or from string literals in the
-query); the response always has the full documented shape, whatever the selection set asks for. Root-field aliases and ``metafield(...)`` aliases
-inside ``customer`` are honoured.
+query); the response always has the full documented shape, whatever the selection set asks for.
+Root-field aliases and ``metafield(...)`` aliases inside ``customer`` are honoured.
 
 Around that: authentication by ``X-Shopify-Access-Token`` (401 with Shopify's message), the
 cost-based leaky bucket (``THROTTLED`` at HTTP 200 with ``actualQueryCost: null``), an

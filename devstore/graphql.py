@@ -24,6 +24,7 @@ from typing import Any
 from devstore import graphql_customizations as customizations
 from devstore import graphql_rewards as rewards
 from devstore.catalogue import COLLECTIONS
+from devstore.gids import gid_id
 from devstore.graphql_metafields import metafields_set, resolve_namespace
 from devstore.store import DevStore, ThrottleStatus
 
@@ -114,20 +115,12 @@ def _throttled(requested: int, status: ThrottleStatus) -> JSON:
     }
 
 
-def _gid_id(gid: Any, kind: str) -> int | None:
-    if not isinstance(gid, str):
-        return None
-    prefix = f"gid://shopify/{kind}/"
-    raw = gid.removeprefix(prefix)
-    return int(raw) if gid.startswith(prefix) and raw.isdigit() else None
-
-
 # ------------------------------------------------------------------------------ resolvers
 
 
 def _customer(store: DevStore, shop: str, query: str, variables: JSON) -> JSON | None:
     gid = _argument(query, "customer", "id", variables)
-    customer_id = _gid_id(gid, "Customer")
+    customer_id = gid_id(gid, "Customer")
     record = store.customer(customer_id, shop) if customer_id is not None else None
     if record is None or customer_id is None:
         return None

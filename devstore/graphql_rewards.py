@@ -12,18 +12,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from devstore.gids import gid_id
 from devstore.store import DevStore
 
 JSON = dict[str, Any]
 SIMULATED = "Simulated failure (DevStore.graphql_fail_next)"
-
-
-def _gid_id(gid: Any, kind: str) -> int | None:
-    if not isinstance(gid, str):
-        return None
-    prefix = f"gid://shopify/{kind}/"
-    raw = gid.removeprefix(prefix)
-    return int(raw) if gid.startswith(prefix) and raw.isdigit() else None
 
 
 def _code_discount_payload(stored: JSON, typename: str) -> JSON:
@@ -108,7 +101,7 @@ def discount_code_basic_create(
         return fail(errors)
     selection = data.get("context") or data.get("customerSelection") or {}
     added = (selection.get("customers") or {}).get("add") or []
-    customer_ids = [cid for cid in (_gid_id(g, "Customer") for g in added) if cid is not None]
+    customer_ids = [cid for cid in (gid_id(g, "Customer") for g in added) if cid is not None]
     stored, errors = store.create_code_discount(
         shop,
         {
@@ -176,7 +169,7 @@ def discount_code_free_shipping_create(
             "percentage": None,
             "free_shipping": True,
             "usage_limit": data.get("usageLimit"),
-            "customer_ids": [c for c in (_gid_id(g, "Customer") for g in added) if c is not None],
+            "customer_ids": [c for c in (gid_id(g, "Customer") for g in added) if c is not None],
             "starts_at": data.get("startsAt"),
             "ends_at": data.get("endsAt"),
             "applies_once_per_customer": bool(data.get("appliesOncePerCustomer")),
@@ -199,7 +192,7 @@ def store_credit_account_credit(
 
     if forced_user_error:
         return fail(["creditInput"], "INTERNAL_ERROR", SIMULATED)
-    customer_id = _gid_id(owner, "Customer")
+    customer_id = gid_id(owner, "Customer")
     if customer_id is None or store.customer(customer_id, shop) is None:
         return fail(["id"], "ACCOUNT_NOT_FOUND", "Store credit account does not exist.")
     data: JSON = credit if isinstance(credit, dict) else {}

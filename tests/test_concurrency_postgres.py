@@ -365,7 +365,7 @@ def test_the_outbox_drain_holds_the_shop_before_any_row_of_the_customer(
     assert not drain.is_alive()
 
 
-@pytest.mark.parametrize("writer", ["redemption", "adjustment", "daily release"])
+@pytest.mark.parametrize("writer", ["redemption", "adjustment", "daily release", "join"])
 def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
     make_app: object, postgres_url: str, clock: object, writer: str
 ) -> None:
@@ -373,14 +373,16 @@ def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
     the shop first: a redemption took the customer's row, then waited for the shop's (the
     redemption row's foreign key) — a deadlock with shop/redact; an adjustment never held the
     shop at all, so its entry could commit after shop/redact had deleted the ledger; the daily
-    release locked the orders first. While shop/redact holds the shop, each waits holding
-    nothing of the customer's or the orders' (NOWAIT), then goes on once the shop is free."""
+    release locked the orders first; a shopper joining lifted their erasure's suppression row
+    before holding the shop. While shop/redact holds the shop, each waits holding nothing of
+    the shop's rows (NOWAIT), then goes on once the shop is free."""
     import threading
 
     from plugin import ledger as ledger_service
     from plugin.jobs import run_daily
+    from plugin.loyalty.orders import CustomerFacts
     from plugin.loyalty.rewards import RewardOffer
-    from plugin.models import Order, Reward, Shop
+    from plugin.models import Order, RedactedCustomer, Reward, Shop
     from tests.conftest import post_webhook
 
     app: Flask = make_app(env=test_env(postgres_url))  # type: ignore[operator]
@@ -408,6 +410,10 @@ def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
         session.add(reward)
         session.flush()
         offer = RewardOffer(reward.id, reward.title, "fixed_amount", 100, Decimal("5.00"))
+        # A shopper erased earlier, joining again now.
+        joiner = CustomerFacts(ID_BASE + 58, "join@example.com", "J", "O")
+        key = ledger_service.suppression_key(shop_id, joiner.shopify_id)
+        session.add(RedactedCustomer(shop_id=shop_id, customer_key=key))
     assert earned >= 100
     clock.advance(days=8)  # type: ignore[attr-defined]
     errors: list[BaseException] = []
@@ -420,7 +426,9 @@ def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
             with k.db.transaction() as session:
                 shop = session.get(Shop, shop_id)
                 assert shop is not None
-                if writer == "redemption":
+                if writer == "join":
+                    ledger_service.join_program(session, shop, joiner, True, k.now())
+                elif writer == "redemption":
                     row = session.get(Customer, customer_pk)
                     assert row is not None
                     ledger_service.reserve_points(
@@ -446,12 +454,21 @@ def test_writers_outside_the_intake_hold_the_shop_before_its_rows(
             == customer_pk
         )
         assert len(redact.execute(select(Order.id).with_for_update(nowait=True)).all()) == 1
+        suppressed = select(RedactedCustomer.id).with_for_update(nowait=True)
+        assert len(redact.execute(suppressed).all()) == 1
         redact.rollback()
     thread.join(20)
     assert not thread.is_alive()
     assert errors == []
     with k.db.read() as session:
-        balance = session.scalars(select(Customer)).one().points_balance
+        if writer == "join":
+            joined = session.scalars(
+                select(Customer).where(Customer.shopify_customer_id == joiner.shopify_id)
+            ).one()
+            assert joined.is_member
+            assert session.scalar(select(func.count()).select_from(RedactedCustomer)) == 0
+            return
+        balance = session.scalar(select(Customer.points_balance).where(Customer.id == customer_pk))
         kinds = set(session.scalars(select(LedgerEntry.kind)))
     kind, points = {
         "redemption": ("redemption", earned - 100),

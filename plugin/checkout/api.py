@@ -203,8 +203,7 @@ def preferences() -> Response:
     with k.db.transaction() as session:
         row = session.get(Shop, shop.id)
         assert row is not None
-        ledger.hold_shop(session, row)
-        customer = ledger.lock_customer(
+        customer = ledger.lock_customer(  # holds the shop's row first
             session, row, CustomerFacts(customer_id, None, None, None), now
         )
         if customer is None:

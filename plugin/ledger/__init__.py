@@ -13,14 +13,16 @@ duplication of an order's events ends in the same balance. A step that moves no 
 no entry.
 
 Lock order — every writer follows it: the shop's row is held first (``FOR KEY SHARE``: by the
-intake as it reads the shop, by other writers that create customers with ``hold_shop``;
+intake as it reads the shop, by every other writer with ``hold_shop``, which the locks below
+call themselves;
 shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows), then the order row is
 locked (``SELECT … FOR UPDATE``, or the row lock of an upsert, on PostgreSQL; SQLite serialises
 writers), then the customer's later orders that a late delivery may correct (``tiers``, in id
 order), then the customer row.
 Nothing locks them the other way round: ``lock_order``, ``lock_customer`` and
 ``lock_customer_by_pk`` hold the shop first (once a transaction; the intake tells them it
-already does with ``shop_held``), the daily release locks all its orders before any customer,
+already does with ``shop_held``; a writer that touches other rows of the shop's before them
+holds it itself), the daily release locks all its orders before any customer,
 the other jobs and the merchant's adjustments lock customers only, and ``customers/redact``
 locks the customer's orders before the customer.
 
@@ -106,8 +108,8 @@ __all__ = [
     "refresh_tiers",
     "release_pending_points",
     "reserve_points",
-    "shop_held",
     "settle_order",
+    "shop_held",
     "suppression_key",
     "verify_ledger",
     "verify_orders",

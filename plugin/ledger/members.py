@@ -61,6 +61,8 @@ def join_program(
 ) -> Customer:
     """Make the customer a member, record consent, and pay the welcome bonus once."""
     program = program_of(shop)
+    # The shop first, before the erasure's row below: shop/redact deletes that table too.
+    hold_shop(session, shop)
     # Joining is the shopper's own new choice: it lifts an earlier erasure's suppression.
     session.execute(
         delete(RedactedCustomer).where(
@@ -68,7 +70,6 @@ def join_program(
             RedactedCustomer.customer_key == suppression_key(shop.id, facts.shopify_id),
         )
     )
-    hold_shop(session, shop)
     customer = lock_customer(session, shop, facts, now, honour_redaction=False)
     assert customer is not None
     if not customer.is_member:

@@ -25,7 +25,7 @@ BigIntPK = BigInteger().with_variant(Integer(), "sqlite")
 # ledger_entries, webhook_receipts), without a foreign key (migration 0026): each of those keys
 # cost PostgreSQL a query and a lock on the one shops row that every delivery of the shop shares,
 # nine times a delivery. The intake holds that row once instead (``FOR KEY SHARE`` where it reads
-# the shop), as do the other writers that create customers (``ledger.hold_shop``), and
+# the shop), as does every other writer (``ledger.hold_shop``, called by the ledger's locks), and
 # shop/redact locks it ``FOR UPDATE`` before deleting the shop's rows table by table, so no row
 # can outlive its shop (tests/test_concurrency_postgres.py).
 ShopKey = BigIntPK

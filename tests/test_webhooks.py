@@ -742,3 +742,43 @@ def test_an_impossible_triggered_at_is_ignored_not_a_500(
     response = signed_post(client, body, **{"X-Shopify-Triggered-At": value})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert ledger(app) == [("order_award", 40, 0)]
+
+
+# Times a datetime cannot hold in UTC (the first two), and times it holds but cannot move by a
+# tier window or a pending period (the last two): read as absent, never a 500 that Shopify
+# retries until it drops the order.
+EDGES_OF_TIME = [
+    "9999-12-31T23:59:59-05:00",
+    "0001-01-01T00:00:00+14:00",
+    "0001-01-01T00:00:00Z",
+    "9999-12-31T23:59:59Z",
+]
+
+
+@pytest.mark.parametrize("value", EDGES_OF_TIME)
+def test_an_order_processed_at_the_edges_of_time_earns_as_if_undated(
+    app: Flask, client: FlaskClient, shop: int, value: str
+) -> None:
+    # An earlier order first, so that a year-1 order has later history to re-tier.
+    first = post_webhook(client, "orders/paid", paid_order(ORDER_ID + 1, price="10.00"))
+    assert first.status_code == 200, first.get_data(as_text=True)
+    response = post_webhook(client, "orders/paid", {**paid_order(), "processed_at": value})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert ledger(app) == [("order_award", 10, 0), ("order_award", 40, 0)]
+    with app.extensions["kanta"].db.read() as session:
+        kept = session.scalars(select(Order.processed_at).where(Order.shopify_order_id == ORDER_ID))
+        assert 1900 < kept.one().year < 3000  # the delivery's time, not the impossible one
+
+
+@pytest.mark.parametrize("value", EDGES_OF_TIME)
+def test_a_refund_processed_at_the_edges_of_time_reverses_as_if_undated(
+    app: Flask, client: FlaskClient, shop: int, value: str
+) -> None:
+    order = paid_order()
+    assert post_webhook(client, "orders/paid", order).status_code == 200
+    refund = build_refund(
+        refund_id=7_300_000_000_000_000_011, order=order, lines=[(order["line_items"][0]["id"], 1)]
+    )
+    response = post_webhook(client, "refunds/create", {**refund, "processed_at": value})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert ledger(app) == [("order_award", 40, 0), ("refund_reversal", -40, 0)]

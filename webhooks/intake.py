@@ -8,7 +8,7 @@ import hmac
 import json
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from plugin import ledger
 from plugin.db import DatabaseStalled
 from plugin.jobs import JobRequest
 from plugin.ledger.express import NotExpress, Receipt, record_new_paid_order
+from plugin.loyalty.money import timestamp
 from plugin.loyalty.orders import PayloadError, parse_order
 from plugin.models import Shop, WebhookReceipt
 from plugin.runtime import Kanta, kanta
@@ -292,19 +293,10 @@ def _parse_time(value: str | None) -> datetime | None:
     """``X-Shopify-Triggered-At`` as a UTC time, or None when it is unreadable or impossible.
 
     Only informative (the receipt keeps it; an uninstall compares it with the install), so a bad
-    value is ignored, never a failure: year 9999 with a negative offset overflows the UTC
-    conversion.
+    value is ignored, never a failure: read as the payload's own times are (year 9999 with a
+    negative offset overflows the UTC conversion).
     """
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        if parsed.tzinfo is None:
-            return None
-        moment = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):
-        return None
-    return moment
+    return timestamp(value)
 
 
 class WebhookIntake:

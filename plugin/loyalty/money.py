@@ -1,8 +1,9 @@
-"""Reading Shopify's money and ids exactly: shared by the order and refund readers."""
+"""Reading Shopify's money, ids and times exactly: shared by the order and refund readers."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -73,3 +74,24 @@ def opt_str(value: Any, limit: int = 255) -> str | None:
     if value is None:
         return None
     return str(value)[:limit]
+
+
+# The times a payload's moment may take: no order is older or newer, and the ledger moves a
+# moment by at most ten years (a tier window), which a datetime near year 1 or 9999 cannot do.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def timestamp(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp with an offset, as UTC; None if absent, unreadable, or outside
+    ``EARLIEST``..``LATEST`` (year 9999 at -05:00 is not even a UTC time: it overflows)."""
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            return None
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+    return moment if EARLIEST <= moment < LATEST else None

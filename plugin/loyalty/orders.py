@@ -33,8 +33,9 @@ from .money import (
     opt_money,
     opt_str,
     shopify_id,
+    timestamp,
 )
-from .refunds import RefundFacts, parse_refund, timestamp
+from .refunds import RefundFacts, parse_refund
 
 __all__ = [
     "CENT",

@@ -17,11 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .money import ZERO, PayloadError, money_of, shopify_id
+from .money import ZERO, PayloadError, money_of, shopify_id, timestamp
 
 
 @dataclass(frozen=True)
@@ -108,17 +108,6 @@ def parse_refund(payload: Mapping[str, Any]) -> RefundFacts:
         line_money=tuple(line_money),
         processed_at=timestamp(payload.get("processed_at") or payload.get("created_at")),
     )
-
-
-def timestamp(value: Any) -> datetime | None:
-    """An ISO-8601 timestamp with an offset, as UTC; None if absent or unreadable."""
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.astimezone(UTC) if moment.tzinfo is not None else None
 
 
 def _refunded_shipping(payload: Mapping[str, Any]) -> tuple[Decimal, Decimal]:

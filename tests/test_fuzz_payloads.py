@@ -42,7 +42,9 @@ json_scalars = (
     | poison_text
     | st.integers(min_value=2**63 - 2, max_value=2**64)
     # Times a datetime cannot hold in UTC, or cannot move by a tier window.
-    | st.sampled_from(["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00Z"])
+    | st.sampled_from(
+        ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+14:00", "0001-01-01T00:00Z"]
+    )
 )
 json_values = st.recursive(
     json_scalars,

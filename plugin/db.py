@@ -45,6 +45,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .postgres import DatabaseStalled, DeadlineConnection, Pipeline
+from .sqlite_writers import WriterQueue
 
 __all__ = ["Database", "DatabaseStalled", "build_engine", "insert_for"]
 
@@ -140,8 +141,9 @@ SQLITE_BUSY_MS = 30_000
 SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 
-def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
-    """``BEGIN IMMEDIATE``: wait for SQLite's write lock, for as long as the busy timeout.
+def begin_immediate(dbapi_connection: sqlite3.Connection, *, wait: bool = True) -> bool:
+    """``BEGIN IMMEDIATE``: wait for SQLite's write lock, for as long as the busy timeout; with
+    ``wait=False`` try once, and say whether the transaction began.
 
     SQLite's own busy handler sleeps 1, 2, 5, 10, 15, 20, 25 ms… between its tries, so a writer
     queued behind a transaction of a millisecond or two slept on long after the lock was free:
@@ -155,9 +157,11 @@ def begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
         while True:
             try:
                 execute("BEGIN IMMEDIATE")
-                return
+                return True
             except sqlite3.OperationalError as error:
                 busy = error.sqlite_errorcode & 0xFF == sqlite3.SQLITE_BUSY
+                if busy and not wait:
+                    return False
                 if not busy or time.monotonic() > deadline:
                     raise
             time.sleep(pause)
@@ -190,6 +194,8 @@ class Database:
         # (its rollback would then deallocate them all), and there is nothing to reset on
         # return (``raw_transaction`` always ends its transaction or drops the connection).
         self._raw_engine: Engine | None = None
+        # Its SQLite writers take turns in the kernel first (plugin/sqlite_writers.py).
+        self._writers = WriterQueue(url) if self.is_sqlite else None
 
     @property
     def raw_engine(self) -> Engine:
@@ -224,9 +230,17 @@ class Database:
         fairy = self.raw_engine.raw_connection()
         dbapi: Any = fairy.dbapi_connection
         pipeline = None if self.is_sqlite else Pipeline(dbapi)
+        turn = None
         try:
             if pipeline is None:
-                begin_immediate(dbapi)
+                assert self._writers is not None
+                turn = self._writers.enter()
+                if not begin_immediate(dbapi, wait=False):
+                    # A writer outside the queue holds SQLite's lock: wait for it without
+                    # holding the turn, as any writer waits (plugin/sqlite_writers.py).
+                    WriterQueue.leave(turn)
+                    turn = None
+                    begin_immediate(dbapi)
                 cursor = dbapi.cursor()
                 yield cursor
                 cursor.execute("COMMIT")
@@ -246,6 +260,7 @@ class Database:
                 fairy.invalidate()
             raise
         finally:
+            WriterQueue.leave(turn)  # after the COMMIT or the ROLLBACK
             fairy.close()
 
     @property

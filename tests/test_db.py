@@ -81,3 +81,97 @@ def test_a_commit_is_durable_before_it_is_answered(tmp_path: Path) -> None:
             assert cursor.fetchone()[0] == 2
     finally:
         db.dispose()
+
+
+def test_express_writers_take_turns_in_the_kernel_and_a_killed_holder_frees_its_turn(
+    tmp_path: Path,
+) -> None:
+    """The express lane's writers queue on a lock file beside the database
+    (plugin/sqlite_writers.py): one waits while another process holds the turn, and goes on
+    as soon as that process dies, since the kernel gives a dead process's lock back."""
+    import signal
+    import subprocess
+    import sys
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'turns.sqlite3'}"
+    db = Database(url)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from plugin.sqlite_writers import WriterQueue; "
+            f"WriterQueue({url!r}).enter(); print('held', flush=True); time.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        with db.transaction() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "held"
+        done = threading.Event()
+
+        def express_write() -> None:
+            with db.raw_transaction() as cursor:
+                cursor.execute("INSERT INTO t VALUES (1)")
+            done.set()
+
+        thread = threading.Thread(target=express_write)
+        thread.start()
+        assert not done.wait(0.3), "the express writer did not wait for its turn"
+        holder.send_signal(signal.SIGKILL)
+        assert done.wait(10), "the killed holder's turn was not given back"
+        thread.join(10)
+        with db.read() as reader:
+            assert reader.execute(text("SELECT x FROM t")).scalars().all() == [1]
+    finally:
+        holder.kill()
+        holder.communicate()
+        db.dispose()
+
+
+def test_an_express_writer_never_holds_its_turn_while_it_waits_for_sqlite(
+    tmp_path: Path,
+) -> None:
+    """A writer outside the queue (here a session's transaction) holds SQLite's write lock: the
+    express writer gives its turn back and waits as any writer does, so the queue never stands
+    still behind a long transaction, and both commit."""
+    import fcntl
+    import os
+    import threading
+
+    from plugin.sqlite_writers import WriterQueue
+
+    url = f"sqlite:///{tmp_path / 'outside.sqlite3'}"
+    db = Database(url)
+    try:
+        with db.transaction() as session:
+            session.execute(text("CREATE TABLE t (x INTEGER)"))
+        done = threading.Event()
+
+        def express_write() -> None:
+            with db.raw_transaction() as cursor:
+                cursor.execute("INSERT INTO t VALUES (2)")
+            done.set()
+
+        with db.transaction() as outside:
+            outside.execute(text("INSERT INTO t VALUES (1)"))
+            thread = threading.Thread(target=express_write)
+            thread.start()
+            assert not done.wait(0.3), "the express writer did not wait for SQLite's lock"
+            path = WriterQueue(url).path
+            assert path is not None
+            assert os.path.exists(path)
+            fd = os.open(path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # raises if the turn is held
+            finally:
+                os.close(fd)
+        assert done.wait(10)
+        thread.join(10)
+        with db.read() as reader:
+            assert reader.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 2]
+    finally:
+        db.dispose()

@@ -175,3 +175,52 @@ def test_an_express_writer_never_holds_its_turn_while_it_waits_for_sqlite(
             assert reader.execute(text("SELECT x FROM t ORDER BY rowid")).scalars().all() == [1, 2]
     finally:
         db.dispose()
+
+
+def test_a_session_writer_gets_its_turn_between_a_stream_of_express_writers(
+    tmp_path: Path,
+) -> None:
+    """Express writers of other processes hand the write lock to one another in the kernel's
+    queue; a writer of the general path (a refund, a redemption), which waits for SQLite's lock
+    as before, is still served among them (within milliseconds here), not starved until its
+    busy timeout runs out."""
+    import subprocess
+    import sys
+    import time
+
+    url = f"sqlite:///{tmp_path / 'mixed.sqlite3'}"
+    db = Database(url)
+    stream = (
+        "import time; from plugin.db import Database\n"
+        f"db = Database({url!r}); print('go', flush=True)\n"
+        "while True:\n"
+        "    with db.raw_transaction() as cursor:\n"
+        "        cursor.execute('INSERT INTO t VALUES (0)')\n"
+        "        time.sleep(0.002)  # a delivery's statements\n"
+    )
+    with db.transaction() as session:
+        session.execute(text("CREATE TABLE t (x INTEGER)"))
+    streams = [
+        subprocess.Popen([sys.executable, "-c", stream], stdout=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    try:
+        for process in streams:
+            assert process.stdout is not None
+            assert process.stdout.readline().strip() == "go"
+        time.sleep(0.2)
+        waits = []
+        for _ in range(5):
+            started = time.monotonic()
+            with db.transaction() as writer:
+                writer.execute(text("INSERT INTO t VALUES (1)"))
+            waits.append(time.monotonic() - started)
+        with db.read() as reader:
+            streamed = reader.execute(text("SELECT count(*) FROM t WHERE x = 0")).scalar_one()
+    finally:
+        for process in streams:
+            process.kill()
+            process.communicate()
+        db.dispose()
+    assert streamed > 0
+    assert max(waits) < 2, f"the session writer waited {max(waits):.1f} s for the write lock"

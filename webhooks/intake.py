@@ -8,7 +8,6 @@ import hmac
 import json
 import logging
 import re
-from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
@@ -105,7 +104,9 @@ def handle(k: Kanta, environ: dict[str, Any]) -> Answer:
         topic=topic,
         webhook_id=_header(environ, "HTTP_X_SHOPIFY_WEBHOOK_ID") or "",
         received_at=received_at,
-        triggered_at=_parse_time(environ.get("HTTP_X_SHOPIFY_TRIGGERED_AT")),
+        # Only informative (the receipt keeps it; an uninstall compares it with the install):
+        # unreadable or impossible (year 9999 at -05:00 overflows UTC), it is None, not a 500.
+        triggered_at=timestamp(environ.get("HTTP_X_SHOPIFY_TRIGGERED_AT")),
     )
     if topic == "orders/paid":
         try:
@@ -287,16 +288,6 @@ def _receipt_insert_for(dialect: str) -> Executable:
 
 def _receipt_insert(session: Session) -> Executable:
     return _receipt_insert_for(session.get_bind().dialect.name)
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    """``X-Shopify-Triggered-At`` as a UTC time, or None when it is unreadable or impossible.
-
-    Only informative (the receipt keeps it; an uninstall compares it with the install), so a bad
-    value is ignored, never a failure: read as the payload's own times are (year 9999 with a
-    negative offset overflows the UTC conversion).
-    """
-    return timestamp(value)
 
 
 class WebhookIntake:

@@ -58,6 +58,7 @@ from statistics import median
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.wrk import free_port  # noqa: E402
 from devstore.payloads import ID_BASE, LineSpec, build_customer, build_order  # noqa: E402
 from devstore.signing import sign_webhook  # noqa: E402
 
@@ -101,12 +102,6 @@ class Server:
     peaks: list[Run] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)  # server CPU (all its processes) a request
     half: Run | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def tree_cpu(pid: int) -> float:

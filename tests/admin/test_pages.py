@@ -4,6 +4,7 @@ document, and the layout every page shares."""
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
 
 from plugin.admin import api_modules
 from plugin.admin.openapi import build_openapi
@@ -96,6 +97,37 @@ def test_a_member_page_tells_the_story_in_the_merchants_words(stack: ShopifyStac
     assert "their own choice" in html
     assert 'id="adjust-form"' in html
     assert 'data-error-for="reason"' in html
+
+
+class _Inputs(HTMLParser):
+    """Each ``<input>`` of a page by its name, with its attributes as a browser reads them."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.by_name: dict[str, dict[str, str | None]] = {}
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "input":
+            found = dict(attrs)
+            self.by_name[found.get("name") or ""] = found
+
+
+def test_the_form_fields_carry_their_constraints_and_placeholders(stack: ShopifyStack) -> None:
+    # The attributes were once escaped as text (placeholder=&#34;Email,): the search box read
+    # '"Email,' and no number field had its min or step.
+    add_member(stack, shop_pk(stack), 7, "g@example.com")
+    search = _Inputs(page(stack, "/members").get_data(as_text=True)).by_name["query"]
+    assert search["placeholder"] == "Email, first or last name"
+    assert search["autocomplete"] == "off"
+    program = _Inputs(page(stack, "/program").get_data(as_text=True)).by_name
+    assert (program["welcome_bonus"]["min"], program["welcome_bonus"]["step"]) == ("0", "1")
+    assert (program["expiry_days"]["min"], program["expiry_days"]["step"]) == ("1", "1")
+    assert program["earn_rate"]["inputmode"] == "decimal"
+    assert "data-example-amount" in program["example_amount"]
+    member = _Inputs(page(stack, "/members/7").get_data(as_text=True)).by_name
+    assert member["reason"]["maxlength"] == "1000"
+    assert (member["points"]["step"], member["points"]["inputmode"]) == ("1", "numeric")
 
 
 def test_a_member_of_another_shop_is_not_shown(stack: ShopifyStack) -> None:
